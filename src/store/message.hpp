@@ -1,0 +1,27 @@
+// The store's view of one message: its stable id, its UIDL and its exact size.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace poplar::store {
+
+// The id a backend gives a message, stable for the message's whole life (for
+// Maildir the base file name, without the ":2,flags" part). Never a position:
+// the protocol's numbers and the session's snapshot indices are other types.
+struct StoreId {
+    std::string value;
+    friend bool operator==(const StoreId&, const StoreId&) = default;
+};
+
+struct MessageInfo {
+    StoreId id;
+    // RFC 1939 unique-id: 1..70 characters in 0x21..0x7E, never reused.
+    std::string uidl;
+    // Exactly the octets RETR sends before dot-stuffing: every line ending is
+    // CRLF, and a message that does not end in a line ending gets one CRLF
+    // (see protocol/message_body.hpp for the rule both sides follow).
+    std::uint64_t size = 0;
+};
+
+} // namespace poplar::store
