@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs poplar's build and test dependencies from Debian 12's packages.
+# Does nothing when they are all present, so `make run`/`make test` stay fast.
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build pkg-config
+  libasio-dev libssl-dev libtomlplusplus-dev libcli11-dev libfmt-dev libcrypt-dev
+  libgtest-dev
+  python3 openssl curl fetchmail mpop
+)
+
+missing=()
+for package in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$package")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "poplar: missing Debian packages: ${missing[*]}" >&2
+  echo "poplar: run as root, or: sudo apt-get install ${missing[*]}" >&2
+  exit 1
+fi
+
+echo "poplar: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,246 @@
+// The per-connection loop (see connection.hpp).
+#include "net/connection.hpp"
+
+#include "net/blocking_pool.hpp"
+#include "net/connection_registry.hpp"
+#include "net/log.hpp"
+#include "net/login.hpp"
+#include "protocol/reply.hpp"
+
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/redirect_error.hpp>
+#include <asio/use_awaitable.hpp>
+#include <asio/write.hpp>
+#include <openssl/rand.h>
+#include <unistd.h>
+
+#include <system_error>
+
+namespace poplar::net {
+namespace {
+
+// Replies are gathered and written in one write per pipelined batch; past this
+// size they are written at once, so output is never queued without bound.
+constexpr std::size_t flush_threshold = 64 * 1024;
+
+// RFC 1939 section 7: the APOP timestamp is unique per greeting.
+std::string make_apop_timestamp(const std::string& hostname) {
+    unsigned char random[8];
+    if (RAND_bytes(random, sizeof random) != 1) {
+        std::abort();  // no randomness: nothing safe to do
+    }
+    std::uint64_t nonce = 0;
+    for (unsigned char byte : random) {
+        nonce = (nonce << 8) | byte;
+    }
+    return fmt::format("<{}.{:016x}@{}>", ::getpid(), nonce, hostname);
+}
+
+protocol::SessionSettings session_settings(const Runtime& runtime) {
+    protocol::SessionSettings settings;
+    settings.hostname = runtime.hostname;
+    if (runtime.config.apop) {
+        settings.apop_timestamp = make_apop_timestamp(runtime.hostname);
+    }
+    settings.last_command = runtime.config.last_command;
+    settings.max_bad_commands_before_login = runtime.config.max_bad_commands_before_login;
+    settings.max_bad_commands = runtime.config.max_bad_commands;
+    return settings;
+}
+
+std::string peer_ip(const asio::ip::tcp::socket& socket) {
+    asio::error_code ec;
+    const auto endpoint = socket.remote_endpoint(ec);
+    return ec ? std::string("unknown") : endpoint.address().to_string();
+}
+
+} // namespace
+
+Connection::Connection(asio::ip::tcp::socket socket, ServerContext& server)
+    : socket_(std::move(socket)),
+      server_(server),
+      runtime_(server.runtime()),
+      client_ip_(peer_ip(socket_)),
+      session_(session_settings(*runtime_)),
+      framer_(runtime_->config.max_line_length),
+      timer_(socket_.get_executor()) {}
+
+asio::awaitable<void> Connection::run(std::shared_ptr<Connection> self) {
+    co_await self->finish_and_log();
+}
+
+asio::awaitable<void> Connection::finish_and_log() {
+    server_.registry.add(shared_from_this());
+    std::optional<protocol::EndReason> reason;
+    try {
+        co_await serve();
+    } catch (const std::exception& e) {
+        // A disk or network failure in the middle of a reply: the session
+        // cannot go on, but the server does, and no mark is applied.
+        log("session error ip={} error={}", client_ip_, protocol::sanitize_for_log(e.what(), 200));
+        reason = protocol::EndReason::io_error;
+    } catch (const store::MessageGone&) {
+        reason = protocol::EndReason::io_error;
+    }
+    finished_ = true;
+    timer_.cancel();
+    asio::error_code ignored;
+    socket_.close(ignored);
+    server_.registry.remove(this);
+
+    const auto& stats = session_.stats();
+    if (!reason) reason = stats.end;
+    if (!reason) reason = end_reason_;
+    if (!reason && timed_out_) reason = protocol::EndReason::idle_timeout;
+    if (!reason) reason = shutting_down_ ? protocol::EndReason::shutdown : protocol::EndReason::dropped;
+    log("session end user={} ip={} retrieved={} bytes={} deleted={} reason={}",
+        stats.user.empty() ? "-" : protocol::sanitize_for_log(stats.user), client_ip_, stats.retrieved,
+        stats.retrieved_octets, stats.deleted, protocol::to_string(*reason));
+}
+
+void Connection::request_shutdown() {
+    shutting_down_ = true;
+    asio::error_code ignored;
+    socket_.cancel(ignored);
+}
+
+void Connection::arm_deadline() {
+    const auto& config = runtime_->config;
+    const auto allowed = session_.state() == protocol::SessionState::transaction
+                             ? std::chrono::duration_cast<std::chrono::steady_clock::duration>(config.idle_timeout)
+                             : std::chrono::duration_cast<std::chrono::steady_clock::duration>(config.login_timeout);
+    deadline_ = std::chrono::steady_clock::now() + allowed;
+    // The watchdog sleeps until the old deadline and re-arms itself then; only
+    // an earlier deadline needs to wake it now.
+    if (timer_.expiry() > deadline_) {
+        timer_.cancel();
+    }
+}
+
+asio::awaitable<void> Connection::watchdog() {
+    auto self = shared_from_this();
+    while (!finished_) {
+        timer_.expires_at(deadline_);
+        asio::error_code ec;
+        co_await timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+        if (finished_) {
+            co_return;
+        }
+        if (std::chrono::steady_clock::now() >= deadline_) {
+            timed_out_ = true;
+            asio::error_code ignored;
+            socket_.cancel(ignored);
+            co_return;
+        }
+    }
+}
+
+void Connection::send_last_words(const std::string& text) {
+    // One short line, best effort and without waiting: a client that stopped
+    // reading must not hold the session open.
+    asio::error_code ec;
+    socket_.non_blocking(true, ec);
+    if (!ec) {
+        socket_.write_some(asio::buffer(text), ec);
+    }
+}
+
+asio::awaitable<bool> Connection::flush() {
+    if (pending_.empty()) {
+        co_return true;
+    }
+    if (shutting_down_ || timed_out_) {
+        co_return false;
+    }
+    arm_deadline();
+    asio::error_code ec;
+    co_await asio::async_write(socket_, asio::buffer(pending_), asio::redirect_error(asio::use_awaitable, ec));
+    pending_.clear();
+    co_return !ec;
+}
+
+asio::awaitable<Connection::Flow> Connection::handle(protocol::Output output) {
+    pending_ += output.text;
+    if (output.body) {
+        bool more = true;
+        while (more) {
+            more = output.body->next(pending_);
+            if (pending_.size() >= flush_threshold && !co_await flush()) {
+                co_return Flow::stop;
+            }
+        }
+    }
+    if (output.login) {
+        if (!co_await flush()) {
+            co_return Flow::stop;
+        }
+        auto result = co_await perform_login(std::move(*output.login), *runtime_, server_.pool, client_ip_);
+        co_return co_await handle(session_.on_login_result(std::move(result)));
+    }
+    if (output.update) {
+        if (!co_await flush()) {
+            co_return Flow::stop;
+        }
+        store::Mailbox* mailbox = session_.mailbox();
+        const auto& ids = *output.update;
+        const store::UpdateResult result = co_await run_blocking(server_.pool, [&] { return mailbox->remove(ids); });
+        co_return co_await handle(session_.on_update_result(result));
+    }
+    if (output.close) {
+        co_await flush();
+        co_return Flow::stop;
+    }
+    co_return Flow::go_on;
+}
+
+asio::awaitable<void> Connection::serve() {
+    asio::error_code ec;
+    socket_.set_option(asio::ip::tcp::no_delay(true), ec);  // no reply waits on Nagle
+
+    const auto& config = runtime_->config;
+    std::optional<ConnectionTicket> ticket =
+        server_.limits.try_acquire(client_ip_, config.max_connections, config.max_connections_per_ip);
+    if (!ticket) {
+        send_last_words(protocol::err("Too many connections; try again later.", protocol::ResponseCode::sys_temp));
+        end_reason_ = protocol::EndReason::connection_limit;
+        co_return;
+    }
+
+    arm_deadline();
+    asio::co_spawn(socket_.get_executor(), watchdog(), asio::detached);
+    pending_ = session_.greeting();
+    if (!co_await flush()) {
+        co_return;
+    }
+
+    std::string line;
+    for (;;) {
+        for (;;) {
+            const auto status = framer_.next(line);
+            if (status == protocol::LineFramer::Status::need_more) {
+                break;
+            }
+            auto output = status == protocol::LineFramer::Status::line ? session_.on_line(line)
+                                                                       : session_.on_line_too_long();
+            if (co_await handle(std::move(output)) == Flow::stop) {
+                co_return;
+            }
+        }
+        if (!co_await flush()) {
+            co_return;
+        }
+        arm_deadline();
+        const std::size_t n = co_await socket_.async_read_some(asio::buffer(read_buffer_),
+                                                               asio::redirect_error(asio::use_awaitable, ec));
+        if (ec) {
+            if (timed_out_ && !shutting_down_) {
+                send_last_words(session_.on_idle_timeout().text);
+            }
+            co_return;
+        }
+        framer_.feed(std::string_view(read_buffer_.data(), n));
+    }
+}
+
+} // namespace poplar::net

@@ -1,0 +1,76 @@
+// One client connection: the read-dispatch-write loop that drives a
+// protocol::Session over a TCP socket, with its idle deadline.
+#pragma once
+
+#include "net/connection_limits.hpp"
+#include "net/runtime.hpp"
+#include "protocol/line_framer.hpp"
+#include "protocol/session.hpp"
+
+#include <asio/awaitable.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/thread_pool.hpp>
+
+#include <array>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace poplar::net {
+
+class ConnectionRegistry;
+
+// What every connection shares with the server.
+struct ServerContext {
+    asio::thread_pool& pool;
+    ConnectionLimits& limits;
+    ConnectionRegistry& registry;
+    std::function<std::shared_ptr<const Runtime>()> runtime;
+};
+
+class Connection : public std::enable_shared_from_this<Connection> {
+public:
+    Connection(asio::ip::tcp::socket socket, ServerContext& server);
+
+    // Runs the session to its end, then logs one line about it. Never throws.
+    // `self` keeps the connection alive for as long as the coroutine runs.
+    static asio::awaitable<void> run(std::shared_ptr<Connection> self);
+
+    // Ends the session at the next opportunity without applying any DELE
+    // mark (SIGTERM). Must be called on the connection's executor.
+    void request_shutdown();
+
+    // The loop this connection lives on.
+    asio::any_io_executor executor() { return socket_.get_executor(); }
+
+private:
+    enum class Flow { go_on, stop };
+
+    asio::awaitable<void> finish_and_log();
+    asio::awaitable<void> serve();
+    asio::awaitable<void> watchdog();
+    asio::awaitable<Flow> handle(protocol::Output output);
+    asio::awaitable<bool> flush();
+    void arm_deadline();
+    void send_last_words(const std::string& text);
+
+    asio::ip::tcp::socket socket_;
+    ServerContext& server_;
+    std::shared_ptr<const Runtime> runtime_;
+    std::string client_ip_;
+    protocol::Session session_;
+    protocol::LineFramer framer_;
+    std::string pending_;  // replies not yet written: one write per batch
+    std::array<char, 16 * 1024> read_buffer_{};
+    asio::steady_timer timer_;
+    std::chrono::steady_clock::time_point deadline_;
+    std::optional<protocol::EndReason> end_reason_;  // set by the network side
+    bool timed_out_ = false;
+    bool shutting_down_ = false;
+    bool finished_ = false;
+};
+
+} // namespace poplar::net

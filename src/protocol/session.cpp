@@ -1,0 +1,471 @@
+// The POP3 session: the command table, the legality check done once before
+// any handler runs, and the handlers (RFC 1939 sections 4-7, RFC 2449 CAPA,
+// RFC 1225 LAST).
+#include "protocol/session.hpp"
+
+#include "protocol/command.hpp"
+#include "protocol/listing_body.hpp"
+#include "protocol/message_body.hpp"
+#include "protocol/reply.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <limits>
+#include <span>
+#include <system_error>
+
+namespace poplar::protocol {
+namespace {
+
+constexpr unsigned in_authorization = 1u << 0;
+constexpr unsigned in_transaction = 1u << 1;
+constexpr unsigned in_any = in_authorization | in_transaction;
+
+// The argument shapes of RFC 1939's commands.
+enum class Args {
+    none,          // STAT, NOOP, ...
+    one,           // RETR msg
+    optional_one,  // LIST [msg]
+    two,           // TOP msg n, APOP name digest
+    text,          // PASS string: the rest of the line, spaces and all (RFC 1939 section 7)
+};
+
+} // namespace
+
+struct Session::Command {
+    std::string_view name;
+    unsigned states;
+    Args args;
+    Output (*handler)(Session&, const CommandLine&);
+    // LAST is an RFC 1225 leftover that can be switched off.
+    bool is_last = false;
+};
+
+struct CommandTable {
+    static std::span<const Session::Command> rows() {
+        using S = Session;
+        using L = const CommandLine&;
+        static const std::array<Session::Command, 14> table{{
+            {"USER", in_authorization, Args::one, [](S& s, L c) { return s.cmd_user(c.args[0]); }},
+            {"PASS", in_authorization, Args::text, [](S& s, L c) { return s.cmd_pass(c.rest); }},
+            {"APOP", in_authorization, Args::two, [](S& s, L c) { return s.cmd_apop(c.args[0], c.args[1]); }},
+            {"QUIT", in_any, Args::none, [](S& s, L) { return s.cmd_quit(); }},
+            {"CAPA", in_any, Args::none, [](S& s, L) { return s.cmd_capa(); }},
+            {"STAT", in_transaction, Args::none, [](S& s, L) { return s.cmd_stat(); }},
+            {"LIST", in_transaction, Args::optional_one,
+             [](S& s, L c) { return s.cmd_list(c.args.empty() ? std::nullopt : std::optional(c.args[0])); }},
+            {"UIDL", in_transaction, Args::optional_one,
+             [](S& s, L c) { return s.cmd_uidl(c.args.empty() ? std::nullopt : std::optional(c.args[0])); }},
+            {"RETR", in_transaction, Args::one, [](S& s, L c) { return s.cmd_retr(c.args[0]); }},
+            {"TOP", in_transaction, Args::two, [](S& s, L c) { return s.cmd_top(c.args[0], c.args[1]); }},
+            {"DELE", in_transaction, Args::one, [](S& s, L c) { return s.cmd_dele(c.args[0]); }},
+            {"NOOP", in_transaction, Args::none, [](S& s, L) { return s.cmd_noop(); }},
+            {"RSET", in_transaction, Args::none, [](S& s, L) { return s.cmd_rset(); }},
+            {"LAST", in_transaction, Args::none, [](S& s, L) { return s.cmd_last(); }, true},
+        }};
+        return table;
+    }
+};
+
+namespace {
+
+const Session::Command* find_command(std::string_view keyword, bool last_enabled) {
+    for (const auto& row : CommandTable::rows()) {
+        if (row.name == keyword && (!row.is_last || last_enabled)) {
+            return &row;
+        }
+    }
+    return nullptr;
+}
+
+// Why the arguments do not fit the shape, or nullopt when they do.
+std::optional<std::string> check_args(const Session::Command& command, const CommandLine& line) {
+    const std::size_t n = line.args.size();
+    const bool has_empty = std::any_of(line.args.begin(), line.args.end(), [](auto a) { return a.empty(); });
+    switch (command.args) {
+    case Args::none:
+        if (n == 0) return std::nullopt;
+        return fmt::format("{} takes no arguments.", command.name);
+    case Args::one:
+        if (n == 1 && !has_empty) return std::nullopt;
+        return fmt::format("{} takes exactly one argument.", command.name);
+    case Args::optional_one:
+        if (n == 0 || (n == 1 && !has_empty)) return std::nullopt;
+        return fmt::format("{} takes at most one argument.", command.name);
+    case Args::two:
+        if (n == 2 && !has_empty) return std::nullopt;
+        return fmt::format("{} takes exactly two arguments.", command.name);
+    case Args::text:
+        if (!line.rest.empty()) return std::nullopt;
+        return fmt::format("{} needs an argument.", command.name);
+    }
+    return std::nullopt;
+}
+
+std::string octets_summary(std::size_t count, std::uint64_t octets) {
+    return fmt::format("{} message{} ({} octets)", count, count == 1 ? "" : "s", octets);
+}
+
+Output reply(std::string text, std::unique_ptr<BodySource> body = nullptr) {
+    Output output;
+    output.text = std::move(text);
+    output.body = std::move(body);
+    return output;
+}
+
+} // namespace
+
+const char* to_string(EndReason reason) {
+    switch (reason) {
+    case EndReason::quit: return "quit";
+    case EndReason::dropped: return "dropped";
+    case EndReason::idle_timeout: return "idle-timeout";
+    case EndReason::too_many_bad_commands: return "too-many-bad-commands";
+    case EndReason::line_too_long: return "line-too-long";
+    case EndReason::shutdown: return "shutdown";
+    case EndReason::io_error: return "io-error";
+    case EndReason::connection_limit: return "connection-limit";
+    }
+    return "unknown";
+}
+
+Session::Session(SessionSettings settings) : settings_(std::move(settings)) {}
+
+std::string Session::greeting() const {
+    if (settings_.apop_timestamp.empty()) {
+        return ok("POP3 server ready");
+    }
+    return ok(fmt::format("POP3 server ready {}", settings_.apop_timestamp));
+}
+
+Output Session::on_line(std::string_view line) {
+    if (state_ == SessionState::closed || awaiting_) {
+        // The network layer broke the contract: a bug, not client input.
+        std::abort();
+    }
+    return dispatch(line);
+}
+
+Output Session::dispatch(std::string_view line) {
+    if (line.find('\0') != std::string_view::npos) {
+        return bad_command("NUL byte in command.");
+    }
+    if (line.empty()) {
+        return bad_command("Empty command.");
+    }
+    const CommandLine command_line = split_command(line);
+    const Command* command = find_command(command_line.keyword, settings_.last_command);
+    if (command == nullptr) {
+        if (command_line.keyword.size() <= 16) {
+            return bad_command(fmt::format("Unknown command: {}", sanitize_for_log(command_line.keyword)));
+        }
+        return bad_command("Unknown command.");
+    }
+    const unsigned state_bit = state_ == SessionState::authorization ? in_authorization : in_transaction;
+    if ((command->states & state_bit) == 0) {
+        return bad_command(fmt::format("{} is not valid {}.", command->name,
+                                       state_ == SessionState::authorization ? "before login" : "after login"));
+    }
+    if (auto problem = check_args(*command, command_line)) {
+        return bad_command(std::move(*problem));
+    }
+    return command->handler(*this, command_line);
+}
+
+Output Session::bad_command(std::string text) {
+    ++bad_commands_;
+    const unsigned limit = state_ == SessionState::authorization ? settings_.max_bad_commands_before_login
+                                                                 : settings_.max_bad_commands;
+    if (bad_commands_ >= limit) {
+        return close_with(err(text + " Too many bad commands; closing connection."),
+                          EndReason::too_many_bad_commands);
+    }
+    return reply(err(text));
+}
+
+Output Session::close_with(std::string text, EndReason reason) {
+    state_ = SessionState::closed;
+    stats_.end = reason;
+    // Dropping the mailbox releases its lock without applying any mark.
+    mailbox_.reset();
+    snapshot_.clear();
+    return [&] { Output o; o.text = std::move(text); o.close = true; return o; }();
+}
+
+Output Session::on_line_too_long() {
+    return close_with(err("Line too long; closing connection."), EndReason::line_too_long);
+}
+
+Output Session::on_idle_timeout() {
+    return close_with(err("Disconnected for inactivity."), EndReason::idle_timeout);
+}
+
+// --- AUTHORIZATION (RFC 1939 section 4 and 7) ------------------------------
+
+Output Session::cmd_user(std::string_view name) {
+    // Always +OK: whether the user exists is only told after PASS, so that
+    // USER cannot be used to probe for names.
+    pending_user_ = std::string(name);
+    return reply(ok("Send PASS"));
+}
+
+Output Session::cmd_pass(std::string_view password) {
+    if (!pending_user_) {
+        return bad_command("Send USER first.");
+    }
+    awaiting_ = true;
+    auth::PasswordCredentials credentials{std::move(*pending_user_), std::string(password)};
+    pending_user_.reset();
+    Output output;
+    output.login = auth::Credentials(std::move(credentials));
+    return output;
+}
+
+Output Session::cmd_apop(std::string_view user, std::string_view digest) {
+    if (settings_.apop_timestamp.empty()) {
+        return bad_command("APOP is not enabled on this server.");
+    }
+    if (digest.size() != 32 ||
+        !std::all_of(digest.begin(), digest.end(), [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); })) {
+        return bad_command("APOP digest must be 32 hexadecimal digits.");
+    }
+    pending_user_.reset();
+    awaiting_ = true;
+    Output output;
+    output.login = auth::Credentials(
+        auth::ApopCredentials{std::string(user), settings_.apop_timestamp, std::string(digest)});
+    return output;
+}
+
+Output Session::on_login_result(LoginResult result) {
+    if (!awaiting_ || state_ != SessionState::authorization) {
+        std::abort();  // the network layer answered a request that was not made
+    }
+    awaiting_ = false;
+    switch (result.status) {
+    case LoginStatus::ok:
+        break;
+    case LoginStatus::bad_credentials:
+        return reply(err("Authentication failed: wrong user name or password.", ResponseCode::auth));
+    case LoginStatus::in_use:
+        return reply(err("Mailbox is in use by another POP3 session; try again later.", ResponseCode::in_use));
+    case LoginStatus::temporary_failure:
+        return reply(err("Temporary server failure; try again later.", ResponseCode::sys_temp));
+    case LoginStatus::permanent_failure:
+        return reply(err("Your mailbox cannot be opened; contact your administrator.", ResponseCode::sys_perm));
+    }
+    mailbox_ = std::move(result.mailbox);
+    stats_.user = std::move(result.user);
+    state_ = SessionState::transaction;
+    bad_commands_ = 0;
+    snapshot_.clear();
+    snapshot_.reserve(mailbox_->messages().size());
+    for (const auto& info : mailbox_->messages()) {
+        snapshot_.push_back(Entry{&info});
+    }
+    const auto [count, octets] = live_totals();
+    return reply(ok(fmt::format("Logged in, maildrop has {}", octets_summary(count, octets))));
+}
+
+Output Session::cmd_quit() {
+    if (state_ == SessionState::authorization) {
+        return close_with(ok("Bye"), EndReason::quit);
+    }
+    // RFC 1939 section 6: QUIT in TRANSACTION enters UPDATE.
+    std::vector<store::StoreId> doomed;
+    for (const auto& entry : snapshot_) {
+        if (entry.deleted) {
+            doomed.push_back(entry.info->id);
+        }
+    }
+    if (doomed.empty()) {
+        const auto [count, octets] = live_totals();
+        return close_with(ok(fmt::format("Bye, {} left", octets_summary(count, octets))), EndReason::quit);
+    }
+    awaiting_ = true;
+    Output output;
+    output.update = std::move(doomed);
+    return output;
+}
+
+Output Session::on_update_result(const store::UpdateResult& result) {
+    if (!awaiting_ || state_ != SessionState::transaction) {
+        std::abort();
+    }
+    awaiting_ = false;
+    stats_.deleted = result.removed;
+    if (result.lease_lost) {
+        return close_with(err("Mailbox lock was lost; no messages were deleted.", ResponseCode::sys_temp),
+                          EndReason::quit);
+    }
+    if (!result.failed.empty()) {
+        return close_with(err(fmt::format("Some deleted messages not removed ({} of {}).", result.failed.size(),
+                                          result.failed.size() + result.removed),
+                              ResponseCode::sys_temp),
+                          EndReason::quit);
+    }
+    std::size_t left = 0;
+    for (const auto& entry : snapshot_) {
+        left += entry.deleted ? 0 : 1;
+    }
+    return close_with(ok(fmt::format("Bye, {} message{} deleted, {} left", result.removed,
+                                     result.removed == 1 ? "" : "s", left)),
+                      EndReason::quit);
+}
+
+Output Session::cmd_capa() {
+    // RFC 2449 section 6: only what is really offered.
+    std::string text = ok("Capability list follows");
+    text += "TOP\r\nUIDL\r\nUSER\r\nRESP-CODES\r\nAUTH-RESP-CODE\r\nPIPELINING\r\n";
+    text += "IMPLEMENTATION poplar\r\n.\r\n";
+    return reply(std::move(text));
+}
+
+// --- TRANSACTION (RFC 1939 section 5 and 7) --------------------------------
+
+std::pair<std::size_t, std::uint64_t> Session::live_totals() const {
+    std::size_t count = 0;
+    std::uint64_t octets = 0;
+    for (const auto& entry : snapshot_) {
+        if (!entry.deleted) {
+            ++count;
+            octets += entry.info->size;
+        }
+    }
+    return {count, octets};
+}
+
+std::optional<SnapshotIndex> Session::live_message(std::string_view arg, Output& error) {
+    const auto number = parse_decimal(arg, std::numeric_limits<std::uint32_t>::max());
+    if (!number) {
+        error = bad_command("Invalid message number.");
+        return std::nullopt;
+    }
+    const MessageNumber message{static_cast<std::uint32_t>(*number)};
+    const auto index = to_index(message, snapshot_.size());
+    if (!index) {
+        error = bad_command(fmt::format("There's no message {}.", message.value));
+        return std::nullopt;
+    }
+    if (snapshot_[index->value].deleted) {
+        error = reply(err(fmt::format("Message {} is deleted.", message.value)));
+        return std::nullopt;
+    }
+    return index;
+}
+
+void Session::note_access(SnapshotIndex index) {
+    highest_accessed_ = std::max(highest_accessed_, to_number(index).value);
+}
+
+Output Session::cmd_stat() {
+    const auto [count, octets] = live_totals();
+    return reply(ok(fmt::format("{} {}", count, octets)));
+}
+
+Output Session::cmd_list(std::optional<std::string_view> arg) {
+    if (arg) {
+        Output error;
+        const auto index = live_message(*arg, error);
+        if (!index) return error;
+        return reply(ok(fmt::format("{} {}", to_number(*index).value, snapshot_[index->value].info->size)));
+    }
+    const auto [count, octets] = live_totals();
+    return reply(ok(octets_summary(count, octets)), make_listing_body(snapshot_.size(), [this](std::size_t i, std::string& out) {
+                      if (!snapshot_[i].deleted) {
+                          fmt::format_to(std::back_inserter(out), "{} {}\r\n", i + 1, snapshot_[i].info->size);
+                      }
+                  }));
+}
+
+Output Session::cmd_uidl(std::optional<std::string_view> arg) {
+    if (arg) {
+        Output error;
+        const auto index = live_message(*arg, error);
+        if (!index) return error;
+        return reply(ok(fmt::format("{} {}", to_number(*index).value, snapshot_[index->value].info->uidl)));
+    }
+    return reply(ok("Unique-ID listing follows"), make_listing_body(snapshot_.size(), [this](std::size_t i, std::string& out) {
+                      if (!snapshot_[i].deleted) {
+                          fmt::format_to(std::back_inserter(out), "{} {}\r\n", i + 1, snapshot_[i].info->uidl);
+                      }
+                  }));
+}
+
+namespace {
+
+// Opens a message body for RETR/TOP, or says why it cannot be sent.
+std::unique_ptr<BodySource> open_body(store::Mailbox& mailbox, const store::MessageInfo& info, MessageNumber number,
+                                      std::optional<std::uint64_t> top_lines, std::string& error) {
+    try {
+        return make_message_body(mailbox.open_message(info.id), top_lines);
+    } catch (const store::MessageGone&) {
+        error = err(fmt::format("Message {} was removed by another program.", number.value));
+    } catch (const std::system_error&) {
+        error = err(fmt::format("Message {} cannot be read right now; try again later.", number.value),
+                    ResponseCode::sys_temp);
+    }
+    return nullptr;
+}
+
+} // namespace
+
+Output Session::cmd_retr(std::string_view arg) {
+    Output error;
+    const auto index = live_message(arg, error);
+    if (!index) return error;
+    const auto& info = *snapshot_[index->value].info;
+    std::string open_error;
+    auto body = open_body(*mailbox_, info, to_number(*index), std::nullopt, open_error);
+    if (!body) return reply(std::move(open_error));
+    note_access(*index);
+    ++stats_.retrieved;
+    stats_.retrieved_octets += info.size;
+    return reply(ok(fmt::format("{} octets", info.size)), std::move(body));
+}
+
+Output Session::cmd_top(std::string_view arg, std::string_view lines_arg) {
+    Output error;
+    const auto index = live_message(arg, error);
+    if (!index) return error;
+    const auto lines = parse_decimal(lines_arg, std::numeric_limits<std::uint64_t>::max());
+    if (!lines) {
+        return bad_command("Invalid number of lines.");
+    }
+    std::string open_error;
+    auto body = open_body(*mailbox_, *snapshot_[index->value].info, to_number(*index), *lines, open_error);
+    if (!body) return reply(std::move(open_error));
+    // RFC 1225: TOP does not change the highest message number accessed.
+    return reply(ok("Top of message follows"), std::move(body));
+}
+
+Output Session::cmd_dele(std::string_view arg) {
+    Output error;
+    const auto index = live_message(arg, error);
+    if (!index) return error;
+    snapshot_[index->value].deleted = true;
+    note_access(*index);
+    return reply(ok(fmt::format("Message {} deleted", to_number(*index).value)));
+}
+
+Output Session::cmd_noop() {
+    return reply(ok(""));
+}
+
+Output Session::cmd_rset() {
+    for (auto& entry : snapshot_) {
+        entry.deleted = false;
+    }
+    highest_accessed_ = 0;
+    const auto [count, octets] = live_totals();
+    return reply(ok(fmt::format("Maildrop has {}", octets_summary(count, octets))));
+}
+
+Output Session::cmd_last() {
+    return reply(ok(fmt::format("{}", highest_accessed_)));
+}
+
+} // namespace poplar::protocol

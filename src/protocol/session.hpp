@@ -1,0 +1,143 @@
+// The POP3 session state machine (RFC 1939, RFC 2449 CAPA, RFC 1225 LAST),
+// sans-I/O: lines in, replies out, and requests for the outside world to
+// verify credentials or apply UPDATE.
+#pragma once
+
+#include "auth/credentials.hpp"
+#include "protocol/body_source.hpp"
+#include "protocol/message_number.hpp"
+#include "store/mailbox.hpp"
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace poplar::protocol {
+
+struct SessionSettings {
+    std::string hostname = "localhost";
+    // The APOP timestamp for the greeting ("<...@host>"); empty: APOP is off.
+    std::string apop_timestamp;
+    bool last_command = true;
+    // Dovecot's limits: a client that sends this many bad commands is not a
+    // mail client having a bad day, so the session ends.
+    unsigned max_bad_commands_before_login = 3;
+    unsigned max_bad_commands = 20;
+};
+
+enum class SessionState { authorization, transaction, closed };
+
+// What the network layer found when it ran a login request.
+enum class LoginStatus { ok, bad_credentials, in_use, temporary_failure, permanent_failure };
+
+struct LoginResult {
+    LoginStatus status = LoginStatus::temporary_failure;
+    std::string user;                        // canonical name, when ok
+    std::unique_ptr<store::Mailbox> mailbox; // open and locked, when ok
+};
+
+// Why a session ended, for the one log line per session.
+enum class EndReason {
+    quit, dropped, idle_timeout, too_many_bad_commands, line_too_long, shutdown, io_error, connection_limit,
+};
+const char* to_string(EndReason reason);
+
+// The result of feeding the session one event. The network layer writes
+// `text`, then drains `body` if set; then, if `login` is set, verifies the
+// credentials and opens the mailbox and calls on_login_result(); if `update`
+// is set, calls Mailbox::remove() with those ids and then on_update_result();
+// then, if `close` is set, closes the connection after the write.
+struct Output {
+    std::string text;
+    std::unique_ptr<BodySource> body;
+    std::optional<auth::Credentials> login;
+    std::optional<std::vector<store::StoreId>> update;
+    bool close = false;
+};
+
+struct SessionStats {
+    std::string user;              // empty before login
+    std::uint64_t retrieved = 0;   // RETR replies sent
+    std::uint64_t retrieved_octets = 0;
+    std::uint64_t deleted = 0;     // messages removed at UPDATE
+    std::optional<EndReason> end;  // set when the session decided to end
+};
+
+class Session {
+public:
+    explicit Session(SessionSettings settings);
+
+    // The greeting line, sent once when the connection opens.
+    std::string greeting() const;
+
+    // One command line, without its CRLF. Must not be called while a login or
+    // update request is outstanding, nor after close.
+    Output on_line(std::string_view line);
+
+    // Answers a login request made by on_line().
+    Output on_login_result(LoginResult result);
+
+    // Answers an update request made by on_line() (QUIT in TRANSACTION).
+    Output on_update_result(const store::UpdateResult& result);
+
+    // The client's line passed the length cap.
+    Output on_line_too_long();
+
+    // The client said nothing for too long.
+    Output on_idle_timeout();
+
+    SessionState state() const { return state_; }
+    // The open mailbox in TRANSACTION (for the network layer to run UPDATE on);
+    // null otherwise.
+    store::Mailbox* mailbox() const { return mailbox_.get(); }
+    const SessionStats& stats() const { return stats_; }
+
+    struct Command;  // a row of the command table (session.cpp)
+
+private:
+    struct Entry {
+        const store::MessageInfo* info;
+        bool deleted = false;
+    };
+
+    Output dispatch(std::string_view line);
+    Output bad_command(std::string text);
+    std::optional<SnapshotIndex> live_message(std::string_view arg, Output& error);
+
+    // Handlers, one per command; arguments are already counted by the table.
+    Output cmd_user(std::string_view rest);
+    Output cmd_pass(std::string_view rest);
+    Output cmd_apop(std::string_view user, std::string_view digest);
+    Output cmd_quit();
+    Output cmd_capa();
+    Output cmd_stat();
+    Output cmd_list(std::optional<std::string_view> arg);
+    Output cmd_uidl(std::optional<std::string_view> arg);
+    Output cmd_retr(std::string_view arg);
+    Output cmd_top(std::string_view arg, std::string_view lines);
+    Output cmd_dele(std::string_view arg);
+    Output cmd_noop();
+    Output cmd_rset();
+    Output cmd_last();
+
+    Output close_with(std::string text, EndReason reason);
+    void note_access(SnapshotIndex index);
+    std::pair<std::size_t, std::uint64_t> live_totals() const;
+
+    SessionSettings settings_;
+    SessionState state_ = SessionState::authorization;
+    std::optional<std::string> pending_user_;  // after USER, until PASS
+    bool awaiting_ = false;                    // a login/update request is out
+    unsigned bad_commands_ = 0;
+    std::unique_ptr<store::Mailbox> mailbox_;
+    std::vector<Entry> snapshot_;
+    std::uint32_t highest_accessed_ = 0;  // RFC 1225 LAST
+    SessionStats stats_;
+
+    friend struct CommandTable;
+};
+
+} // namespace poplar::protocol

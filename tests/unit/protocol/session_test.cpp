@@ -1,0 +1,376 @@
+// Session state machine tests, as string transcripts (C: line / S: reply).
+#include "fake_mailbox.hpp"
+#include "protocol/session.hpp"
+
+#include <gtest/gtest.h>
+
+#include <functional>
+
+namespace poplar::protocol {
+namespace {
+
+using testing::FakeMailbox;
+
+// Drives a Session the way the network layer does, with a scripted passdb:
+// "alice"/"secret" logs in to `mailbox`; anything else is bad credentials.
+class Harness {
+public:
+    explicit Harness(SessionSettings settings = {}) : session(std::move(settings)) {
+        mailbox_owned = std::make_unique<FakeMailbox>();
+        mailbox = mailbox_owned.get();
+    }
+
+    // Sends one line and returns everything the client would read in reply.
+    std::string send(std::string_view line) { return drain(session.on_line(line)); }
+
+    std::string drain(Output output) {
+        std::string wire = output.text;
+        if (output.body) {
+            while (output.body->next(wire)) {
+            }
+        }
+        closed = closed || output.close;
+        if (output.login) {
+            last_credentials = output.login;
+            wire += drain(session.on_login_result(answer_login(*output.login)));
+        }
+        if (output.update) {
+            updated = *output.update;
+            wire += drain(session.on_update_result(session.mailbox()->remove(*output.update)));
+        }
+        return wire;
+    }
+
+    std::string login() {
+        send("USER alice");
+        return send("PASS secret");
+    }
+
+    LoginResult answer_login(const auth::Credentials& credentials) {
+        LoginResult result;
+        result.status = login_status;
+        if (login_status != LoginStatus::ok) return result;
+        const auto* password = std::get_if<auth::PasswordCredentials>(&credentials);
+        const auto* apop = std::get_if<auth::ApopCredentials>(&credentials);
+        const bool good = (password && password->user == "alice" && password->password == "secret") ||
+                          (apop && apop->user == "alice" && apop->digest_hex == std::string(32, 'a'));
+        if (!good) {
+            result.status = LoginStatus::bad_credentials;
+            return result;
+        }
+        result.user = "alice";
+        result.mailbox = std::move(mailbox_owned);
+        return result;
+    }
+
+    Session session;
+    std::unique_ptr<FakeMailbox> mailbox_owned;
+    FakeMailbox* mailbox;
+    LoginStatus login_status = LoginStatus::ok;
+    std::optional<auth::Credentials> last_credentials;
+    std::vector<store::StoreId> updated;
+    bool closed = false;
+};
+
+Harness with_two_messages() {
+    Harness h;
+    h.mailbox->add("Subject: one\n\nhello\n");           // 23 octets on the wire
+    h.mailbox->add("Subject: two\n\n.dot line\nbye\n");  // 31 octets on the wire
+    return h;
+}
+
+TEST(Session, GreetingIsOkAndHasApopTimestampOnlyWhenEnabled) {
+    EXPECT_EQ(Session(SessionSettings{}).greeting(), "+OK POP3 server ready\r\n");
+    SessionSettings settings;
+    settings.apop_timestamp = "<1.2@host>";
+    EXPECT_EQ(Session(settings).greeting(), "+OK POP3 server ready <1.2@host>\r\n");
+}
+
+TEST(Session, UserPassLogsInAndReportsTheMaildrop) {
+    Harness h = with_two_messages();
+    EXPECT_EQ(h.send("USER alice"), "+OK Send PASS\r\n");
+    EXPECT_EQ(h.send("PASS secret"), "+OK Logged in, maildrop has 2 messages (54 octets)\r\n");
+    EXPECT_EQ(h.session.state(), SessionState::transaction);
+    EXPECT_EQ(h.session.stats().user, "alice");
+}
+
+TEST(Session, PasswordKeepsItsSpaces) {
+    Harness h;
+    h.send("USER bob");
+    h.send("PASS a b  c ");
+    const auto* credentials = std::get_if<auth::PasswordCredentials>(&*h.last_credentials);
+    ASSERT_NE(credentials, nullptr);
+    EXPECT_EQ(credentials->password, "a b  c ");
+}
+
+TEST(Session, WrongPasswordGivesAuthCodeAndStaysInAuthorization) {
+    Harness h;
+    h.send("USER alice");
+    EXPECT_EQ(h.send("PASS nope"), "-ERR [AUTH] Authentication failed: wrong user name or password.\r\n");
+    EXPECT_EQ(h.session.state(), SessionState::authorization);
+    // RFC 1939: after a failed PASS the client starts again with USER.
+    EXPECT_EQ(h.send("PASS secret"), "-ERR Send USER first.\r\n");
+    EXPECT_EQ(h.login(), "+OK Logged in, maildrop has 0 messages (0 octets)\r\n");
+}
+
+TEST(Session, LoginFailuresCarryTheirResponseCodes) {
+    const std::pair<LoginStatus, std::string> cases[] = {
+        {LoginStatus::in_use, "-ERR [IN-USE] "},
+        {LoginStatus::temporary_failure, "-ERR [SYS/TEMP] "},
+        {LoginStatus::permanent_failure, "-ERR [SYS/PERM] "},
+    };
+    for (const auto& [status, prefix] : cases) {
+        Harness h;
+        h.login_status = status;
+        EXPECT_EQ(h.login().rfind(prefix, 0), 0u) << prefix;
+        EXPECT_EQ(h.session.state(), SessionState::authorization);
+    }
+}
+
+TEST(Session, ApopIsRefusedWhenNotEnabled) {
+    Harness h;
+    EXPECT_EQ(h.send("APOP alice " + std::string(32, 'a')), "-ERR APOP is not enabled on this server.\r\n");
+}
+
+TEST(Session, ApopSendsTheGreetingTimestampToTheVerifier) {
+    SessionSettings settings;
+    settings.apop_timestamp = "<7.8@example>";
+    Harness h(settings);
+    EXPECT_EQ(h.send("APOP alice " + std::string(32, 'a')).rfind("+OK Logged in", 0), 0u);
+    const auto* apop = std::get_if<auth::ApopCredentials>(&*h.last_credentials);
+    ASSERT_NE(apop, nullptr);
+    EXPECT_EQ(apop->timestamp, "<7.8@example>");
+    Harness bad(settings);
+    EXPECT_EQ(bad.send("APOP alice xyz"), "-ERR APOP digest must be 32 hexadecimal digits.\r\n");
+}
+
+TEST(Session, CommandsAreCaseInsensitive) {
+    Harness h = with_two_messages();
+    h.send("user alice");
+    EXPECT_EQ(h.send("pAsS secret").rfind("+OK", 0), 0u);
+    EXPECT_EQ(h.send("stat"), "+OK 2 54\r\n");
+}
+
+TEST(Session, StatListAndUidl) {
+    Harness h = with_two_messages();
+    h.login();
+    EXPECT_EQ(h.send("STAT"), "+OK 2 54\r\n");
+    EXPECT_EQ(h.send("LIST"), "+OK 2 messages (54 octets)\r\n1 23\r\n2 31\r\n.\r\n");
+    EXPECT_EQ(h.send("LIST 2"), "+OK 2 31\r\n");
+    EXPECT_EQ(h.send("UIDL"), "+OK Unique-ID listing follows\r\n1 uid-1\r\n2 uid-2\r\n.\r\n");
+    EXPECT_EQ(h.send("UIDL 1"), "+OK 1 uid-1\r\n");
+}
+
+TEST(Session, RetrSendsTheMessageDotStuffedWithItsSize) {
+    Harness h = with_two_messages();
+    h.login();
+    EXPECT_EQ(h.send("RETR 2"), "+OK 31 octets\r\nSubject: two\r\n\r\n..dot line\r\nbye\r\n.\r\n");
+    EXPECT_EQ(h.session.stats().retrieved, 1u);
+    EXPECT_EQ(h.session.stats().retrieved_octets, 31u);
+}
+
+TEST(Session, TopSendsHeadersAndTheAskedLines) {
+    Harness h = with_two_messages();
+    h.login();
+    EXPECT_EQ(h.send("TOP 2 0"), "+OK Top of message follows\r\nSubject: two\r\n\r\n.\r\n");
+    EXPECT_EQ(h.send("TOP 2 1"), "+OK Top of message follows\r\nSubject: two\r\n\r\n..dot line\r\n.\r\n");
+}
+
+TEST(Session, MessageNumbersAreStrict) {
+    Harness h = with_two_messages();
+    h.login();
+    for (const char* line : {"LIST 0", "LIST 3", "LIST 4294967297", "LIST -1", "LIST +1", "LIST 1x", "LIST 0x1",
+                             "RETR", "RETR 1 2", "DELE abc", "TOP 1", "TOP 1 -1", "TOP 1 x", "LIST  1", "UIDL 9"}) {
+        EXPECT_EQ(h.send(line).rfind("-ERR ", 0), 0u) << line;
+    }
+    EXPECT_EQ(h.send("LIST 3"), "-ERR There's no message 3.\r\n");
+    EXPECT_EQ(h.send("LIST 1x"), "-ERR Invalid message number.\r\n");
+    EXPECT_EQ(h.send("STAT"), "+OK 2 54\r\n");  // nothing changed
+}
+
+TEST(Session, DeletedMessagesAreRefusedAndHidden) {
+    Harness h = with_two_messages();
+    h.login();
+    EXPECT_EQ(h.send("DELE 1"), "+OK Message 1 deleted\r\n");
+    for (const char* line : {"RETR 1", "TOP 1 0", "LIST 1", "UIDL 1", "DELE 1"}) {
+        EXPECT_EQ(h.send(line), "-ERR Message 1 is deleted.\r\n") << line;
+    }
+    EXPECT_EQ(h.send("STAT"), "+OK 1 31\r\n");
+}
+
+TEST(Session, ListAfterDeleteLeavesTheMessageOut) {
+    Harness h = with_two_messages();
+    h.login();
+    h.send("DELE 1");
+    EXPECT_EQ(h.send("LIST"), "+OK 1 message (31 octets)\r\n2 31\r\n.\r\n");
+    EXPECT_EQ(h.send("UIDL"), "+OK Unique-ID listing follows\r\n2 uid-2\r\n.\r\n");
+}
+
+TEST(Session, RsetUnmarksAll) {
+    Harness h = with_two_messages();
+    h.login();
+    h.send("DELE 1");
+    h.send("DELE 2");
+    EXPECT_EQ(h.send("STAT"), "+OK 0 0\r\n");
+    EXPECT_EQ(h.send("RSET"), "+OK Maildrop has 2 messages (54 octets)\r\n");
+    EXPECT_EQ(h.send("STAT"), "+OK 2 54\r\n");
+}
+
+TEST(Session, QuitAppliesOnlyTheMarks) {
+    Harness h = with_two_messages();
+    h.login();
+    h.send("DELE 2");
+    EXPECT_EQ(h.send("QUIT"), "+OK Bye, 1 message deleted, 1 left\r\n");
+    ASSERT_EQ(h.updated.size(), 1u);
+    EXPECT_EQ(h.updated[0].value, "m2");
+    EXPECT_TRUE(h.closed);
+    EXPECT_EQ(h.session.state(), SessionState::closed);
+    EXPECT_EQ(h.session.stats().deleted, 1u);
+    EXPECT_EQ(h.session.stats().end, EndReason::quit);
+}
+
+TEST(Session, QuitWithoutMarksAsksForNoUpdate) {
+    Harness h = with_two_messages();
+    h.login();
+    EXPECT_EQ(h.send("QUIT"), "+OK Bye, 2 messages (54 octets) left\r\n");
+    EXPECT_TRUE(h.updated.empty());
+}
+
+TEST(Session, QuitReportsMessagesThatCouldNotBeRemoved) {
+    Harness h = with_two_messages();
+    h.login();
+    h.mailbox->failing.insert("m1");
+    h.send("DELE 1");
+    EXPECT_EQ(h.send("QUIT"), "-ERR [SYS/TEMP] Some deleted messages not removed (1 of 1).\r\n");
+}
+
+TEST(Session, QuitBeforeLoginClosesWithoutUpdate) {
+    Harness h;
+    EXPECT_EQ(h.send("QUIT"), "+OK Bye\r\n");
+    EXPECT_TRUE(h.closed);
+}
+
+TEST(Session, LastFollowsRetrAndDeleNotTopAndRsetClearsIt) {
+    Harness h = with_two_messages();
+    h.login();
+    EXPECT_EQ(h.send("LAST"), "+OK 0\r\n");
+    h.send("TOP 2 0");
+    EXPECT_EQ(h.send("LAST"), "+OK 0\r\n");
+    h.send("RETR 1");
+    EXPECT_EQ(h.send("LAST"), "+OK 1\r\n");
+    h.send("DELE 2");
+    EXPECT_EQ(h.send("LAST"), "+OK 2\r\n");
+    h.send("RSET");
+    EXPECT_EQ(h.send("LAST"), "+OK 0\r\n");
+}
+
+TEST(Session, LastCanBeSwitchedOff) {
+    SessionSettings settings;
+    settings.last_command = false;
+    Harness h(settings);
+    h.login();
+    EXPECT_EQ(h.send("LAST"), "-ERR Unknown command: LAST\r\n");
+}
+
+TEST(Session, EveryCommandInTheWrongStateIsRefusedAndChangesNothing) {
+    for (const char* line : {"STAT", "LIST", "UIDL", "RETR 1", "TOP 1 0", "DELE 1", "NOOP", "RSET", "LAST"}) {
+        Harness h;
+        h.mailbox->add("x\n");
+        EXPECT_EQ(h.send(line).rfind("-ERR ", 0), 0u) << line;
+        EXPECT_EQ(h.session.state(), SessionState::authorization) << line;
+    }
+    Harness h = with_two_messages();
+    h.login();
+    EXPECT_EQ(h.send("USER bob"), "-ERR USER is not valid after login.\r\n");
+    EXPECT_EQ(h.send("PASS x"), "-ERR PASS is not valid after login.\r\n");
+    EXPECT_EQ(h.send("APOP bob " + std::string(32, 'a')), "-ERR APOP is not valid after login.\r\n");
+    EXPECT_EQ(h.session.state(), SessionState::transaction);
+    EXPECT_EQ(h.session.stats().user, "alice");
+}
+
+TEST(Session, CapaListsExactlyWhatIsOffered) {
+    Harness h;
+    const std::string expected =
+        "+OK Capability list follows\r\nTOP\r\nUIDL\r\nUSER\r\nRESP-CODES\r\nAUTH-RESP-CODE\r\nPIPELINING\r\n"
+        "IMPLEMENTATION poplar\r\n.\r\n";
+    EXPECT_EQ(h.send("CAPA"), expected);
+    h.login();
+    EXPECT_EQ(h.send("CAPA"), expected);
+}
+
+TEST(Session, ThreeBadCommandsBeforeLoginEndTheSession) {
+    Harness h;
+    EXPECT_EQ(h.send("FOO"), "-ERR Unknown command: FOO\r\n");
+    EXPECT_EQ(h.send("STAT"), "-ERR STAT is not valid before login.\r\n");
+    EXPECT_FALSE(h.closed);
+    EXPECT_EQ(h.send("BAR"), "-ERR Unknown command: BAR Too many bad commands; closing connection.\r\n");
+    EXPECT_TRUE(h.closed);
+    EXPECT_EQ(h.session.stats().end, EndReason::too_many_bad_commands);
+}
+
+TEST(Session, TwentyBadCommandsAfterLoginEndTheSession) {
+    Harness h = with_two_messages();
+    h.send("NOPE");  // one before login: the count starts again at login
+    h.login();
+    for (int i = 0; i < 19; ++i) {
+        h.send("LIST 99");
+        ASSERT_FALSE(h.closed) << i;
+    }
+    h.send("LIST 99");
+    EXPECT_TRUE(h.closed);
+}
+
+TEST(Session, NulAndEmptyLinesAreBadCommands) {
+    Harness h;
+    EXPECT_EQ(h.send(std::string_view("US\0ER a", 7)), "-ERR NUL byte in command.\r\n");
+    EXPECT_EQ(h.send(""), "-ERR Empty command.\r\n");
+}
+
+TEST(Session, VanishedOrUnreadableMessagesGiveErrAndTheSessionGoesOn) {
+    Harness h = with_two_messages();
+    h.login();
+    h.mailbox->vanish("m1");
+    EXPECT_EQ(h.send("RETR 1"), "-ERR Message 1 was removed by another program.\r\n");
+    h.mailbox->unreadable.insert("m2");
+    EXPECT_EQ(h.send("TOP 2 0"), "-ERR [SYS/TEMP] Message 2 cannot be read right now; try again later.\r\n");
+    EXPECT_EQ(h.send("NOOP"), "+OK\r\n");
+    EXPECT_EQ(h.session.stats().retrieved, 0u);
+}
+
+TEST(Session, LineTooLongAndIdleTimeoutCloseWithoutUpdate) {
+    Harness h = with_two_messages();
+    h.login();
+    h.send("DELE 1");
+    EXPECT_EQ(h.drain(h.session.on_line_too_long()), "-ERR Line too long; closing connection.\r\n");
+    EXPECT_TRUE(h.closed);
+    EXPECT_TRUE(h.updated.empty());
+    EXPECT_TRUE(h.mailbox->removed.empty());
+
+    Harness idle = with_two_messages();
+    idle.login();
+    idle.send("DELE 1");
+    EXPECT_EQ(idle.drain(idle.session.on_idle_timeout()), "-ERR Disconnected for inactivity.\r\n");
+    EXPECT_EQ(idle.session.stats().end, EndReason::idle_timeout);
+    EXPECT_TRUE(idle.mailbox->removed.empty());
+}
+
+TEST(Session, LongListingsComeInBoundedChunks) {
+    Harness h;
+    for (int i = 0; i < 5000; ++i) h.mailbox->add("x\n");
+    h.login();
+    Output output = h.session.on_line("UIDL");
+    ASSERT_TRUE(output.body);
+    std::size_t chunks = 0;
+    std::string chunk;
+    bool more = true;
+    while (more) {
+        chunk.clear();
+        more = output.body->next(chunk);
+        EXPECT_LE(chunk.size(), max_body_chunk);
+        ++chunks;
+    }
+    EXPECT_GT(chunks, 1u);
+}
+
+} // namespace
+} // namespace poplar::protocol
