@@ -1,0 +1,113 @@
+// The rules of single keys that bounds cannot say; see checks.hpp.
+#include "config/checks.hpp"
+
+#include "config/value.hpp"
+
+#include <algorithm>
+#include <arpa/inet.h>
+#include <cctype>
+#include <fmt/format.h>
+#include <netinet/in.h>
+
+namespace poplar::config {
+
+namespace {
+
+constexpr std::size_t shown = 80; // longest piece of a bad value quoted in a message
+
+constexpr std::string_view listen_syntax =
+    R"(is not "address:port" with an IPv4 address, or "[address]:port" with an IPv6 one, such as "127.0.0.1:110" or "[::1]:110")";
+
+// Why `address` is not a listen address, or nothing.
+std::optional<std::string> check_address(std::string_view address) {
+    const auto refuse = [&](std::string_view why) { return fmt::format("{} {}", quote(address, shown), why); };
+    std::string host;
+    std::string_view port;
+    bool v6 = false;
+    if (address.starts_with('[')) {
+        const std::size_t close = address.find("]:");
+        if (close == std::string_view::npos)
+            return refuse(listen_syntax);
+        host = address.substr(1, close - 1);
+        port = address.substr(close + 2);
+        v6 = true;
+    } else {
+        const std::size_t colon = address.rfind(':');
+        if (colon == std::string_view::npos)
+            return refuse(listen_syntax);
+        host = address.substr(0, colon);
+        port = address.substr(colon + 1);
+        if (host.find(':') != std::string::npos)
+            return refuse(R"(needs brackets around its IPv6 address, as in "[::1]:110")");
+    }
+    // Addresses only, never names: resolving a name at start would make the
+    // server depend on DNS, and a name can stand for several addresses.
+    if (const std::size_t zone = host.find('%'); v6 && zone != std::string::npos) {
+        // A link-local address needs its interface, "[fe80::1%eth0]:110".
+        const std::string_view interface = std::string_view(host).substr(zone + 1);
+        const bool plain = !interface.empty() && std::all_of(interface.begin(), interface.end(), [](char c) {
+            return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_';
+        });
+        if (!plain)
+            return refuse("has a bad interface name after '%'");
+        host.erase(zone);
+    }
+    unsigned char binary[sizeof(in6_addr)];
+    if (inet_pton(v6 ? AF_INET6 : AF_INET, host.c_str(), binary) != 1)
+        return refuse(v6 ? "does not hold an IPv6 address in its brackets" : listen_syntax);
+    try {
+        if (parse_unsigned(port) > 65535)
+            return refuse("has a port above 65535");
+    } catch (const InvalidValue&) {
+        return refuse("needs a port from 0 to 65535 after the last ':'");
+    }
+    return std::nullopt;
+}
+
+} // namespace
+
+std::optional<std::string> check_listen(const Value& value) {
+    const auto& addresses = std::get<std::vector<std::string>>(value);
+    for (auto it = addresses.begin(); it != addresses.end(); ++it) {
+        if (auto why = check_address(*it))
+            return why;
+        if (std::find(addresses.begin(), it, *it) != it)
+            return fmt::format("lists {} twice", quote(*it, shown));
+    }
+    return std::nullopt;
+}
+
+std::optional<std::string> check_mail_path(const Value& value) {
+    const auto& path = std::get<std::string>(value);
+    bool per_user = false;
+    for (std::size_t i = 0; i < path.size(); ++i) {
+        if (path[i] != '%')
+            continue;
+        if (i + 1 == path.size())
+            return "ends with a lone '%' (write %% for a '%')";
+        const char escape = path[++i];
+        if (escape == 'u' || escape == 'n' || escape == 'h')
+            per_user = true;
+        else if (escape != 'd' && escape != '%')
+            return fmt::format("has an unknown escape {} (known: %u user, %n local part, %d domain, %h home, %% a '%')",
+                               quote(std::string_view(path).substr(i - 1, 2)));
+    }
+    if (!per_user)
+        return "must contain %u, %n or %h, or every user would share one mailbox";
+    // The store refuses a relative path: it would depend on the server's working directory.
+    if (!path.starts_with('/') && !path.starts_with("%h"))
+        return "must be an absolute path: start with '/' or with %h";
+    return std::nullopt;
+}
+
+std::optional<std::string> check_hostname(const Value& value) {
+    const auto& name = std::get<std::string>(value);
+    const bool allowed = std::all_of(name.begin(), name.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.';
+    });
+    if (!allowed)
+        return "must be a host name: letters, digits, '-' and '.' only (it is sent in the greeting)";
+    return std::nullopt;
+}
+
+} // namespace poplar::config
