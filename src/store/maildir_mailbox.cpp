@@ -1,0 +1,131 @@
+// The open Maildir (see maildir_mailbox.hpp).
+#include "store/maildir_mailbox.hpp"
+
+#include "store/file_source.hpp"
+#include "store/maildir_name.hpp"
+#include "store/maildir_scan.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <system_error>
+
+namespace poplar::store {
+
+namespace {
+
+// A file renamed again between our re-scan and our next try: a couple of
+// rounds cover a client that flips flags; an endless race is reported as an
+// I/O error rather than looping.
+constexpr int max_rescans = 3;
+
+} // namespace
+
+MaildirMailbox::MaildirMailbox(MailboxLock lock, UniqueFd cur_fd, UniqueFd new_fd,
+                               std::vector<MessageInfo> messages, std::vector<Location> locations)
+    : lock_(std::move(lock)),
+      cur_fd_(std::move(cur_fd)),
+      new_fd_(std::move(new_fd)),
+      messages_(std::move(messages)),
+      locations_(std::move(locations)) {
+    index_by_id_.reserve(messages_.size());
+    for (std::size_t i = 0; i < messages_.size(); ++i) {
+        index_by_id_.emplace(messages_[i].id.value, i);
+    }
+}
+
+const std::size_t* MaildirMailbox::find_index(const StoreId& id) const {
+    auto it = index_by_id_.find(id.value);
+    return it == index_by_id_.end() ? nullptr : &it->second;
+}
+
+void MaildirMailbox::rescan() {
+    std::vector<FoundFile> files = list_cur_and_new(new_fd_.get(), cur_fd_.get());
+    for (Location& location : locations_) {
+        location.present = false;
+    }
+    for (FoundFile& file : files) {
+        MaildirName name = parse_maildir_name(file.name);
+        auto it = index_by_id_.find(std::string(name.base));
+        if (it == index_by_id_.end()) {
+            continue;  // not in the snapshot: delivered after open, or not ours
+        }
+        Location& location = locations_[it->second];
+        if (!location.present) {  // cur/ is listed first and wins
+            location = Location{std::move(file.name), file.in_new, true};
+        }
+    }
+}
+
+template <typename Attempt>
+int MaildirMailbox::on_message_file(std::size_t index, Attempt attempt) {
+    for (int round = 0;; ++round) {
+        const Location& location = locations_[index];
+        if (!location.present) {
+            return ENOENT;
+        }
+        int dir_fd = location.in_new ? new_fd_.get() : cur_fd_.get();
+        int error = attempt(dir_fd, location.name.c_str());
+        if (error != ENOENT) {
+            return error;
+        }
+        if (round == max_rescans) {
+            return EAGAIN;
+        }
+        rescan();
+    }
+}
+
+std::unique_ptr<ByteSource> MaildirMailbox::open_message(const StoreId& id) {
+    const std::size_t* index = find_index(id);
+    if (index == nullptr) {
+        throw MessageGone{id};
+    }
+    UniqueFd fd;
+    int error = on_message_file(*index, [&](int dir_fd, const char* name) {
+        fd = open_message_file(dir_fd, name);
+        return fd.valid() ? 0 : errno;
+    });
+    if (error == ENOENT) {
+        throw MessageGone{id};
+    }
+    if (error != 0) {
+        throw std::system_error(error, std::generic_category(), "open message " + id.value);
+    }
+    return std::make_unique<FileSource>(std::move(fd));
+}
+
+UpdateResult MaildirMailbox::remove(std::span<const StoreId> ids) {
+    UpdateResult result;
+    // The lease: if another session may own the mailbox now, deleting would
+    // act on its snapshot, not ours.
+    if (!lock_.still_held()) {
+        result.lease_lost = true;
+        return result;
+    }
+    for (const StoreId& id : ids) {
+        try {
+            const std::size_t* index = find_index(id);
+            if (index == nullptr) {
+                result.failed.push_back(id);  // never in the snapshot: a caller's mistake
+                continue;
+            }
+            int error = on_message_file(*index, [](int dir_fd, const char* name) {
+                return ::unlinkat(dir_fd, name, 0) == 0 ? 0 : errno;
+            });
+            if (error == 0 || error == ENOENT) {
+                locations_[*index].present = false;
+                ++result.removed;
+            } else {
+                result.failed.push_back(id);
+            }
+        } catch (const std::exception&) {
+            // A re-scan that failed, or no memory: this id is not removed.
+            result.failed.push_back(id);
+        }
+    }
+    return result;
+}
+
+} // namespace poplar::store

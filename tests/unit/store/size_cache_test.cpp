@@ -1,0 +1,122 @@
+// Tests of the size cache file poplar-sizes.
+#include "store/size_cache.hpp"
+
+#include "store/temp_maildir.hpp"
+#include "store/unique_fd.hpp"
+
+#include <fcntl.h>
+
+#include <gtest/gtest.h>
+
+namespace poplar::store {
+namespace {
+
+using testing::read_file;
+using testing::TempDir;
+using testing::write_file;
+
+UniqueFd open_dir(const TempDir& dir) { return UniqueFd(::open(dir.path().c_str(), O_RDONLY | O_DIRECTORY)); }
+
+TEST(SizeCache, MissingFileIsEmpty) {
+    TempDir dir;
+    UniqueFd fd = open_dir(dir);
+    SizeCache cache = SizeCache::load(fd.get());
+    EXPECT_EQ(cache.find("a"), std::nullopt);
+    EXPECT_EQ(cache.entry_count(), 0u);
+}
+
+TEST(SizeCache, AddSaveLoad) {
+    TempDir dir;
+    UniqueFd fd = open_dir(dir);
+    SizeCache cache = SizeCache::load(fd.get());
+    cache.add("1.M1P1.h", 42);
+    cache.add("2.M1P1.h", 0);
+    cache.save(fd.get(), 2);
+    EXPECT_EQ(read_file(dir.path() / "poplar-sizes"), "1.M1P1.h 42\n2.M1P1.h 0\n");
+    SizeCache again = SizeCache::load(fd.get());
+    EXPECT_EQ(again.find("1.M1P1.h"), 42u);
+    EXPECT_EQ(again.find("2.M1P1.h"), 0u);
+    EXPECT_EQ(again.find("3.M1P1.h"), std::nullopt);
+}
+
+TEST(SizeCache, CorruptLinesAreIgnored) {
+    TempDir dir;
+    UniqueFd fd = open_dir(dir);
+    write_file(dir.path() / "poplar-sizes",
+               "good 10\n"
+               "nospace\n"
+               "neg -5\n"
+               "plus +5\n"
+               "big 99999999999999999999999\n"
+               "trailing 5x\n"
+               "two  spaces 5\n"
+               " 7\n"
+               "empty \n"
+               "\n"
+               "also 11\n"
+               "cut 12");  // an append cut short by a crash
+    SizeCache cache = SizeCache::load(fd.get());
+    EXPECT_EQ(cache.find("good"), 10u);
+    EXPECT_EQ(cache.find("also"), 11u);
+    for (const char* bad : {"nospace", "neg", "plus", "big", "trailing", "two", "", "empty", "cut"}) {
+        EXPECT_EQ(cache.find(bad), std::nullopt) << bad;
+    }
+}
+
+TEST(SizeCache, ACutLineIsNeverCompletedByAnAppend) {
+    TempDir dir;
+    UniqueFd fd = open_dir(dir);
+    // "cut 12" may be the start of "cut 123": appending "\n" would make it valid.
+    write_file(dir.path() / "poplar-sizes", "a 1\nb 2\ncut 12");
+    SizeCache cache = SizeCache::load(fd.get());
+    EXPECT_EQ(cache.find("a"), 1u);
+    cache.add("new", 9);
+    cache.save(fd.get(), 10);
+    SizeCache again = SizeCache::load(fd.get());
+    EXPECT_EQ(again.find("cut"), std::nullopt);
+    EXPECT_EQ(again.find("a"), 1u);
+    EXPECT_EQ(again.find("new"), 9u);
+    EXPECT_EQ(again.entry_count(), 2u);  // rewritten with the entries in use
+}
+
+TEST(SizeCache, NamesThatWouldBreakTheFormatAreNotCached) {
+    TempDir dir;
+    UniqueFd fd = open_dir(dir);
+    SizeCache cache = SizeCache::load(fd.get());
+    cache.add("with space", 1);
+    cache.add("with\nnewline", 2);
+    cache.add("", 3);
+    cache.save(fd.get(), 3);
+    EXPECT_FALSE(std::filesystem::exists(dir.path() / "poplar-sizes"));
+    EXPECT_EQ(cache.find("with space"), std::nullopt);
+}
+
+TEST(SizeCache, CompactsWhenMoreThanTwiceTheMessages) {
+    TempDir dir;
+    UniqueFd fd = open_dir(dir);
+    write_file(dir.path() / "poplar-sizes", "gone1 1\ngone2 2\nkeep 3\ngone3 4\ngarbage\n");
+    SizeCache cache = SizeCache::load(fd.get());
+    EXPECT_EQ(cache.entry_count(), 5u);
+    EXPECT_EQ(cache.find("keep"), 3u);
+    cache.add("fresh", 5);
+    cache.save(fd.get(), 2);  // 6 entries > 2 * 2 messages
+    EXPECT_EQ(cache.entry_count(), 2u);
+    SizeCache again = SizeCache::load(fd.get());
+    EXPECT_EQ(again.entry_count(), 2u);
+    EXPECT_EQ(again.find("keep"), 3u);
+    EXPECT_EQ(again.find("fresh"), 5u);
+    EXPECT_EQ(again.find("gone1"), std::nullopt);
+    EXPECT_FALSE(std::filesystem::exists(dir.path() / "poplar-sizes.tmp"));
+}
+
+TEST(SizeCache, NoCompactionAtExactlyTwice) {
+    TempDir dir;
+    UniqueFd fd = open_dir(dir);
+    write_file(dir.path() / "poplar-sizes", "a 1\nb 2\nc 3\nd 4\n");
+    SizeCache cache = SizeCache::load(fd.get());
+    cache.save(fd.get(), 2);
+    EXPECT_EQ(read_file(dir.path() / "poplar-sizes"), "a 1\nb 2\nc 3\nd 4\n");
+}
+
+} // namespace
+} // namespace poplar::store
