@@ -64,7 +64,10 @@ public:
         for (auto& acceptor : acceptors_) {
             asio::co_spawn(control_, accept_loop(acceptor), asio::detached);
         }
-        asio::co_spawn(control_, handle_signals(), asio::detached);
+        // The handlers are installed here, before "ready": a SIGHUP or SIGTERM
+        // sent the moment a supervisor sees "ready" must be handled, not kill.
+        asio::signal_set signals(control_, SIGTERM, SIGINT, SIGHUP);
+        asio::co_spawn(control_, handle_signals(signals), asio::detached);
         log("ready");
 
         control_.run();
@@ -74,7 +77,6 @@ public:
         guards.clear();
         for (auto& worker : workers_) worker->stop();
         for (auto& thread : threads) thread.join();
-        workers_.clear();
         pool_.join();
         log("stopped");
         return 0;
@@ -133,8 +135,7 @@ private:
         }
     }
 
-    asio::awaitable<void> handle_signals() {
-        asio::signal_set signals(control_, SIGTERM, SIGINT, SIGHUP);
+    asio::awaitable<void> handle_signals(asio::signal_set& signals) {
         for (;;) {
             asio::error_code ec;
             const int signal = co_await signals.async_wait(asio::redirect_error(asio::use_awaitable, ec));
@@ -191,8 +192,11 @@ private:
     ConnectionLimits limits_;
     ConnectionRegistry registry_;
     ServerContext context_;
-    asio::io_context control_{1};
+    // Destroyed in reverse order: the acceptors and the control loop (whose
+    // pending accepts hold sockets of the worker loops) go first, then the
+    // worker loops (whose sessions still use limits_ and registry_).
     std::vector<std::unique_ptr<asio::io_context>> workers_;
+    asio::io_context control_{1};
     std::vector<tcp::acceptor> acceptors_;
     std::atomic<bool> stopping_{false};
 };
