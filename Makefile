@@ -4,7 +4,7 @@
 BUILD_TYPE ?= RelWithDebInfo
 JOBS ?= $(shell nproc)
 
-.PHONY: run test deps build build-test demo clean
+.PHONY: run test deps build build-test demo bench-stat clean
 
 run: build demo
 	./build/release/poplar serve --config demo/poplar.toml
@@ -26,6 +26,10 @@ build-test: deps
 
 demo: build
 	./scripts/demo-setup.sh demo
+
+# Connect-to-STAT time on a 10,000-message Maildir, first and later logins.
+bench-stat: build
+	python3 bench/stat_latency.py --poplar build/release/poplar --messages 10000
 
 clean:
 	rm -rf build
