@@ -87,7 +87,6 @@ asio::awaitable<void> Connection::finish_and_log() {
     timer_.cancel();
     asio::error_code ignored;
     socket_.close(ignored);
-    server_.registry.remove(this);
 
     const auto& stats = session_.stats();
     if (!reason) reason = stats.end;
@@ -97,6 +96,8 @@ asio::awaitable<void> Connection::finish_and_log() {
     log("session end user={} ip={} retrieved={} bytes={} deleted={} reason={}",
         stats.user.empty() ? "-" : protocol::sanitize_for_log(stats.user), client_ip_, stats.retrieved,
         stats.retrieved_octets, stats.deleted, protocol::to_string(*reason));
+    // Last: shutdown waits for the registry to empty, so the log line is out first.
+    server_.registry.remove(this);
 }
 
 void Connection::request_shutdown() {
@@ -228,6 +229,12 @@ asio::awaitable<void> Connection::serve() {
             }
         }
         if (!co_await flush()) {
+            co_return;
+        }
+        // A cancel that raced with a completed read would be lost: look at
+        // the flags before every read instead of trusting the cancel alone.
+        if (shutting_down_ || server_.stopping) {
+            shutting_down_ = true;
             co_return;
         }
         arm_deadline();

@@ -13,6 +13,7 @@
 #include <asio/thread_pool.hpp>
 
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -28,6 +29,9 @@ struct ServerContext {
     asio::thread_pool& pool;
     ConnectionLimits& limits;
     ConnectionRegistry& registry;
+    // Set once at shutdown, before connections are told to stop: a connection
+    // that starts or reads after that ends at once.
+    const std::atomic<bool>& stopping;
     std::function<std::shared_ptr<const Runtime>()> runtime;
 };
 

@@ -44,7 +44,7 @@ public:
         : reload_(std::move(reload)),
           runtime_(make_runtime(initial)),
           pool_(or_cores(initial.blocking_threads, 2)),
-          context_{pool_, limits_, registry_, [this] { return current_runtime(); }} {
+          context_{pool_, limits_, registry_, stopping_, [this] { return current_runtime(); }} {
         const unsigned workers = or_cores(initial.workers, 1);
         for (unsigned i = 0; i < workers; ++i) {
             workers_.push_back(std::make_unique<asio::io_context>(1));
@@ -191,6 +191,7 @@ private:
     asio::thread_pool pool_;
     ConnectionLimits limits_;
     ConnectionRegistry registry_;
+    std::atomic<bool> stopping_{false};
     ServerContext context_;
     // Destroyed in reverse order: the acceptors and the control loop (whose
     // pending accepts hold sockets of the worker loops) go first, then the
@@ -198,7 +199,6 @@ private:
     std::vector<std::unique_ptr<asio::io_context>> workers_;
     asio::io_context control_{1};
     std::vector<tcp::acceptor> acceptors_;
-    std::atomic<bool> stopping_{false};
 };
 
 } // namespace

@@ -1,0 +1,169 @@
+"""Real POP3 clients from Debian against the real server: curl, fetchmail and
+mpop fetch the mailbox and every message must arrive intact."""
+
+import os
+import shutil
+import subprocess
+import unittest
+
+from poplar_fixture import PoplarTestCase, TIMEOUT, wire_bytes
+
+CLIENT_TIMEOUT = 3 * TIMEOUT
+
+
+def as_lf(data: bytes) -> bytes:
+    """What a client that stores mail with LF line ends should have written."""
+    return data.replace(b"\r\n", b"\n")
+
+
+def read_dir_files(path: str) -> list[bytes]:
+    out = []
+    for name in sorted(os.listdir(path)):
+        with open(os.path.join(path, name), "rb") as f:
+            out.append(f.read())
+    return out
+
+
+@unittest.skipUnless(shutil.which("curl"), "Debian's curl is not installed")
+class CurlTest(PoplarTestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.md, self.msgs = self.sample_mailbox("alice")
+        self.server = self.start_server()
+        self.url = f"pop3://127.0.0.1:{self.server.port}/"
+
+    def curl(self, *args, user="alice:secret1") -> subprocess.CompletedProcess:
+        return subprocess.run(["curl", "-s", "-S", "--max-time", str(TIMEOUT), "-u", user, *args],
+                              capture_output=True, timeout=CLIENT_TIMEOUT)
+
+    def uids(self) -> dict[str, str]:
+        r = self.curl(self.url, "-X", "UIDL")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return dict(l.split(" ") for l in r.stdout.decode().splitlines())
+
+    def test_list(self):
+        r = self.curl(self.url)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        listing = dict(l.split(" ") for l in r.stdout.decode().splitlines())
+        uids = self.uids()
+        self.assertEqual(len(listing), len(self.msgs))
+        for num, octets in listing.items():
+            self.assertEqual(int(octets), len(wire_bytes(self.msgs[uids[num]])), f"LIST {num}")
+
+    def test_uidl(self):
+        self.assertEqual(set(self.uids().values()), set(self.msgs))
+
+    def test_retrieve_each_message(self):
+        for num, uid in self.uids().items():
+            r = self.curl(self.url + num)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertEqual(r.stdout, wire_bytes(self.msgs[uid]), f"message {num}")
+
+    def test_dele_applied_at_quit(self):
+        uids = self.uids()
+        r = self.curl(self.url + "1", "-X", "DELE", "-I")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(self.md.uids(), set(self.msgs) - {uids["1"]})
+
+    def test_wrong_password_is_login_denied(self):
+        r = self.curl(self.url, user="alice:nope")
+        self.assertEqual(r.returncode, 67, (r.returncode, r.stderr))  # CURLE_LOGIN_DENIED
+
+    def test_missing_message_is_an_error(self):
+        r = self.curl(self.url + "99")
+        self.assertNotEqual(r.returncode, 0)
+
+
+@unittest.skipUnless(shutil.which("fetchmail"), "Debian's fetchmail is not installed")
+class FetchmailTest(PoplarTestCase):
+
+    def test_fetch_all_and_delete(self):
+        md, msgs = self.sample_mailbox("alice")
+        server = self.start_server()
+        out_dir = os.path.join(self.dir, "fetched")
+        home = os.path.join(self.dir, "fmhome")
+        os.makedirs(out_dir)
+        os.makedirs(home, mode=0o700)
+        mda = os.path.join(self.dir, "deliver.sh")
+        with open(mda, "w") as f:
+            f.write(f'#!/bin/sh\nexec cat > "$(mktemp {out_dir}/msg.XXXXXX)"\n')
+        os.chmod(mda, 0o755)
+        rc = os.path.join(home, "fetchmailrc")
+        with open(rc, "w") as f:
+            f.write("set no bouncemail\nset invisible\n"
+                    f"poll 127.0.0.1 service {server.port} protocol pop3 auth password timeout 10\n"
+                    '  user "alice" there with password "secret1" is "alice" here\n'
+                    f"  options fetchall no rewrite sslproto '' mda \"{mda}\"\n")
+        os.chmod(rc, 0o600)
+        env = dict(os.environ, HOME=home, FETCHMAILHOME=home)
+        r = subprocess.run(["fetchmail", "-f", rc, "--nosyslog", "-v",
+                            "--pidfile", os.path.join(home, "fetchmail.pid")], env=env,
+                           capture_output=True, text=True, timeout=CLIENT_TIMEOUT,
+                           stdin=subprocess.DEVNULL)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        got = sorted(read_dir_files(out_dir))
+        want = sorted(as_lf(wire_bytes(m)) for m in msgs.values())
+        self.assertEqual(len(got), len(want), r.stdout + r.stderr)
+        self.assertEqual(got, want)
+        self.assertEqual(md.uids(), set(), "fetchmail deleted everything it fetched")
+        server.log.wait_for(r"session end user=alice .*deleted=%d reason=quit" % len(msgs))
+
+
+@unittest.skipUnless(shutil.which("mpop"), "Debian's mpop is not installed")
+class MpopTest(PoplarTestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.md, self.msgs = self.sample_mailbox("alice")
+        self.server = self.start_server()
+        self.out = os.path.join(self.dir, "inbox")
+        for sub in ("cur", "new", "tmp"):
+            os.makedirs(os.path.join(self.out, sub))
+
+    def mpop(self, keep: bool) -> subprocess.CompletedProcess:
+        conf = os.path.join(self.dir, "mpoprc")
+        with open(conf, "w") as f:
+            f.write("defaults\n"
+                    "tls off\n"
+                    "received_header off\n"
+                    "account default\n"
+                    "host 127.0.0.1\n"
+                    f"port {self.server.port}\n"
+                    "user alice\n"
+                    "password secret1\n"
+                    "auth user\n"
+                    f"timeout {int(TIMEOUT)}\n"
+                    f"delivery maildir {self.out}\n"
+                    f"uidls_file {os.path.join(self.dir, 'uidls')}\n"
+                    f"keep {'on' if keep else 'off'}\n")
+        os.chmod(conf, 0o600)
+        return subprocess.run(["mpop", "-C", conf, "-q", "default"], capture_output=True,
+                              text=True, timeout=CLIENT_TIMEOUT, stdin=subprocess.DEVNULL,
+                              env=dict(os.environ, HOME=self.dir))
+
+    def fetched(self) -> list[bytes]:
+        return sorted(read_dir_files(os.path.join(self.out, "new")))
+
+    def test_fetch_all_and_delete(self):
+        r = self.mpop(keep=False)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertEqual(self.fetched(), sorted(as_lf(wire_bytes(m)) for m in self.msgs.values()))
+        self.assertEqual(self.md.uids(), set())
+
+    def test_keep_and_uidl_fetches_only_new_mail(self):
+        """UIDLs are stable across sessions: a second run fetches only what is new."""
+        r = self.mpop(keep=True)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertEqual(len(self.fetched()), len(self.msgs))
+        late = b"From: late@example.org\nSubject: late\n\nnew one\n"
+        self.md.deliver(late)
+        r = self.mpop(keep=True)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertEqual(self.fetched(), sorted([as_lf(wire_bytes(m)) for m in self.msgs.values()]
+                                                + [late]))
+        self.assertEqual(len(self.md.uids()), len(self.msgs) + 1, "keep on: nothing deleted")
+
+
+if __name__ == "__main__":
+    unittest.main()
