@@ -366,33 +366,32 @@ Output Session::cmd_stat() {
     return reply(ok(fmt::format("{} {}", count, octets)));
 }
 
-Output Session::cmd_list(std::optional<std::string_view> arg) {
+// LIST and UIDL have one shape (RFC 1939 sections 5 and 7): with an argument,
+// "+OK n value" for one live message; without, a line per live message.
+Output Session::per_message(std::optional<std::string_view> arg, std::string header, MessageField field) {
+    auto value = [field](const store::MessageInfo& info) {
+        return field == MessageField::size ? std::to_string(info.size) : info.uidl;
+    };
     if (arg) {
         Output error;
         const auto index = live_message(*arg, error);
         if (!index) return error;
-        return reply(ok(fmt::format("{} {}", to_number(*index).value, snapshot_[index->value].info->size)));
+        return reply(ok(fmt::format("{} {}", to_number(*index).value, value(*snapshot_[index->value].info))));
     }
+    return reply(ok(header), make_listing_body(snapshot_.size(), [this, value](std::size_t i, std::string& out) {
+                     if (!snapshot_[i].deleted) {
+                         fmt::format_to(std::back_inserter(out), "{} {}\r\n", i + 1, value(*snapshot_[i].info));
+                     }
+                 }));
+}
+
+Output Session::cmd_list(std::optional<std::string_view> arg) {
     const auto [count, octets] = live_totals();
-    return reply(ok(octets_summary(count, octets)), make_listing_body(snapshot_.size(), [this](std::size_t i, std::string& out) {
-                      if (!snapshot_[i].deleted) {
-                          fmt::format_to(std::back_inserter(out), "{} {}\r\n", i + 1, snapshot_[i].info->size);
-                      }
-                  }));
+    return per_message(arg, octets_summary(count, octets), MessageField::size);
 }
 
 Output Session::cmd_uidl(std::optional<std::string_view> arg) {
-    if (arg) {
-        Output error;
-        const auto index = live_message(*arg, error);
-        if (!index) return error;
-        return reply(ok(fmt::format("{} {}", to_number(*index).value, snapshot_[index->value].info->uidl)));
-    }
-    return reply(ok("Unique-ID listing follows"), make_listing_body(snapshot_.size(), [this](std::size_t i, std::string& out) {
-                      if (!snapshot_[i].deleted) {
-                          fmt::format_to(std::back_inserter(out), "{} {}\r\n", i + 1, snapshot_[i].info->uidl);
-                      }
-                  }));
+    return per_message(arg, "Unique-ID listing follows", MessageField::uidl);
 }
 
 namespace {

@@ -123,6 +123,9 @@ private:
     Output cmd_rset();
     Output cmd_last();
 
+    enum class MessageField { size, uidl };
+    Output per_message(std::optional<std::string_view> arg, std::string header, MessageField field);
+
     Output close_with(std::string text, EndReason reason);
     void note_access(SnapshotIndex index);
     std::pair<std::size_t, std::uint64_t> live_totals() const;
