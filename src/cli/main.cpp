@@ -4,6 +4,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -72,6 +73,10 @@ config and the passwd-file. Logs go to stderr.)");
     add_config_options(*check, check_options);
 
     CLI11_PARSE(app, argc, argv);
+
+    // A log reader that goes away (a pipe to logger) must not kill the server;
+    // sockets already send with MSG_NOSIGNAL.
+    std::signal(SIGPIPE, SIG_IGN);
 
     try {
         if (check->parsed()) {

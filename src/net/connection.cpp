@@ -64,14 +64,14 @@ Connection::Connection(asio::ip::tcp::socket socket, ServerContext& server)
       client_ip_(peer_ip(socket_)),
       session_(session_settings(*runtime_)),
       framer_(runtime_->config.max_line_length),
-      timer_(socket_.get_executor()) {}
+      timer_(socket_.get_executor()),
+      connected_at_(std::chrono::steady_clock::now()) {}
 
 asio::awaitable<void> Connection::run(std::shared_ptr<Connection> self) {
     co_await self->finish_and_log();
 }
 
 asio::awaitable<void> Connection::finish_and_log() {
-    server_.registry.add(shared_from_this());
     std::optional<protocol::EndReason> reason;
     try {
         co_await serve();
@@ -93,6 +93,9 @@ asio::awaitable<void> Connection::finish_and_log() {
     if (!reason) reason = end_reason_;
     if (!reason && timed_out_) reason = protocol::EndReason::idle_timeout;
     if (!reason) reason = shutting_down_ ? protocol::EndReason::shutdown : protocol::EndReason::dropped;
+    // The mailbox lock goes before the log line, so that a client (or a test)
+    // that reconnects on seeing the session end never meets [IN-USE].
+    session_.release(*reason);
     log("session end user={} ip={} retrieved={} bytes={} deleted={} reason={}",
         stats.user.empty() ? "-" : protocol::sanitize_for_log(stats.user), client_ip_, stats.retrieved,
         stats.retrieved_octets, stats.deleted, protocol::to_string(*reason));
@@ -107,16 +110,27 @@ void Connection::request_shutdown() {
 }
 
 void Connection::arm_deadline() {
+    using duration = std::chrono::steady_clock::duration;
     const auto& config = runtime_->config;
-    const auto allowed = session_.state() == protocol::SessionState::transaction
-                             ? std::chrono::duration_cast<std::chrono::steady_clock::duration>(config.idle_timeout)
-                             : std::chrono::duration_cast<std::chrono::steady_clock::duration>(config.login_timeout);
-    deadline_ = std::chrono::steady_clock::now() + allowed;
+    if (session_.state() == protocol::SessionState::transaction) {
+        // RFC 1939 section 3: an inactivity timer, restarted by any activity.
+        deadline_ = std::chrono::steady_clock::now() + std::chrono::duration_cast<duration>(config.idle_timeout);
+    } else {
+        // Before login the allowance is a total since connect: a client that
+        // trickles a byte at a time must not hold a slot for ever.
+        deadline_ = connected_at_ + std::chrono::duration_cast<duration>(config.login_timeout);
+    }
     // The watchdog sleeps until the old deadline and re-arms itself then; only
     // an earlier deadline needs to wake it now.
     if (timer_.expiry() > deadline_) {
         timer_.cancel();
     }
+}
+
+void Connection::suspend_deadline() {
+    // The server is working for the client (hashing, scanning, UPDATE): that
+    // time is not the client's idleness. arm_deadline() ends the pause.
+    deadline_ = std::chrono::steady_clock::time_point::max();
 }
 
 asio::awaitable<void> Connection::watchdog() {
@@ -148,11 +162,13 @@ void Connection::send_last_words(const std::string& text) {
 }
 
 asio::awaitable<bool> Connection::flush() {
-    if (pending_.empty()) {
-        co_return true;
-    }
+    // The flags first: a cancel that found no pending operation must still
+    // end the session.
     if (shutting_down_ || timed_out_) {
         co_return false;
+    }
+    if (pending_.empty()) {
+        co_return true;
     }
     arm_deadline();
     asio::error_code ec;
@@ -176,7 +192,9 @@ asio::awaitable<Connection::Flow> Connection::handle(protocol::Output output) {
         if (!co_await flush()) {
             co_return Flow::stop;
         }
+        suspend_deadline();
         auto result = co_await perform_login(std::move(*output.login), *runtime_, server_.pool, client_ip_);
+        arm_deadline();
         co_return co_await handle(session_.on_login_result(std::move(result)));
     }
     if (output.update) {
@@ -185,7 +203,9 @@ asio::awaitable<Connection::Flow> Connection::handle(protocol::Output output) {
         }
         store::Mailbox* mailbox = session_.mailbox();
         const auto& ids = *output.update;
+        suspend_deadline();
         const store::UpdateResult result = co_await run_blocking(server_.pool, [&] { return mailbox->remove(ids); });
+        arm_deadline();
         co_return co_await handle(session_.on_update_result(result));
     }
     if (output.close) {
@@ -208,6 +228,10 @@ asio::awaitable<void> Connection::serve() {
         co_return;
     }
 
+    if (shutting_down_ || server_.stopping) {
+        shutting_down_ = true;
+        co_return;
+    }
     arm_deadline();
     asio::co_spawn(socket_.get_executor(), watchdog(), asio::detached);
     pending_ = session_.greeting();
@@ -224,6 +248,8 @@ asio::awaitable<void> Connection::serve() {
             }
             auto output = status == protocol::LineFramer::Status::line ? session_.on_line(line)
                                                                        : session_.on_line_too_long();
+            // The line may have been a password: it does not linger.
+            auth::wipe(line);
             if (co_await handle(std::move(output)) == Flow::stop) {
                 co_return;
             }
@@ -247,6 +273,7 @@ asio::awaitable<void> Connection::serve() {
             co_return;
         }
         framer_.feed(std::string_view(read_buffer_.data(), n));
+        arm_deadline();
     }
 }
 

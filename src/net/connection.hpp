@@ -40,6 +40,7 @@ public:
     Connection(asio::ip::tcp::socket socket, ServerContext& server);
 
     // Runs the session to its end, then logs one line about it. Never throws.
+    // The connection must already be in the server's registry.
     // `self` keeps the connection alive for as long as the coroutine runs.
     static asio::awaitable<void> run(std::shared_ptr<Connection> self);
 
@@ -59,6 +60,7 @@ private:
     asio::awaitable<Flow> handle(protocol::Output output);
     asio::awaitable<bool> flush();
     void arm_deadline();
+    void suspend_deadline();
     void send_last_words(const std::string& text);
 
     asio::ip::tcp::socket socket_;
@@ -70,6 +72,7 @@ private:
     std::string pending_;  // replies not yet written: one write per batch
     std::array<char, 16 * 1024> read_buffer_{};
     asio::steady_timer timer_;
+    std::chrono::steady_clock::time_point connected_at_;
     std::chrono::steady_clock::time_point deadline_;
     std::optional<protocol::EndReason> end_reason_;  // set by the network side
     bool timed_out_ = false;

@@ -18,9 +18,9 @@ std::string machine_name() {
 
 } // namespace
 
-std::shared_ptr<const Runtime> make_runtime(config::Config config) {
+std::shared_ptr<const Runtime> make_runtime(config::Config config, std::shared_ptr<auth::PasswdFile> passdb) {
     auto runtime = std::make_shared<Runtime>();
-    runtime->passdb = std::make_shared<auth::PasswdFile>(config.passwd_file);
+    runtime->passdb = passdb ? std::move(passdb) : std::make_shared<auth::PasswdFile>(config.passwd_file);
     runtime->hostname = config.hostname.empty() ? machine_name() : config.hostname;
     runtime->config = std::move(config);
     return runtime;

@@ -16,7 +16,8 @@ struct Runtime {
     std::string hostname;  // config.hostname, or the machine's name
 };
 
-// Builds a Runtime from a config. Does not read the passwd-file yet.
-std::shared_ptr<const Runtime> make_runtime(config::Config config);
+// Builds a Runtime from a config, with `passdb` if given (a reload of the same
+// passwd-file), else a new one. Does not read the passwd-file yet.
+std::shared_ptr<const Runtime> make_runtime(config::Config config, std::shared_ptr<auth::PasswdFile> passdb = nullptr);
 
 } // namespace poplar::net

@@ -130,8 +130,15 @@ private:
                 co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
                 continue;
             }
-            auto connection = std::make_shared<Connection>(std::move(socket), context_);
-            asio::co_spawn(worker, Connection::run(std::move(connection)), asio::detached);
+            try {
+                auto connection = std::make_shared<Connection>(std::move(socket), context_);
+                // Registered here, on the control loop, so that a shutdown
+                // that starts before the connection's first step still sees it.
+                registry_.add(connection);
+                asio::co_spawn(worker, Connection::run(std::move(connection)), asio::detached);
+            } catch (const std::exception& e) {
+                log("cannot start a session: {}", e.what());
+            }
         }
     }
 
@@ -156,10 +163,17 @@ private:
             if (fresh.listen != runtime_->config.listen) {
                 log("reload: listen addresses changed; they take effect at the next restart");
             }
-            auto runtime = make_runtime(std::move(fresh));
+            // Same file: keep the parsed copy (the last good one if the file is
+            // unreadable right now) and have it re-read at the next login.
+            std::shared_ptr<auth::PasswdFile> passdb;
+            if (fresh.passwd_file == runtime_->config.passwd_file) {
+                passdb = runtime_->passdb;
+                passdb->invalidate();
+            }
+            auto runtime = make_runtime(std::move(fresh), std::move(passdb));
             std::lock_guard lock(runtime_mutex_);
             runtime_ = std::move(runtime);
-            log("reloaded config and passwd-file");
+            log("reloaded config; the passwd-file is re-read at the next login");
         } catch (const std::exception& e) {
             log("reload failed, keeping the old config: {}", e.what());
         }

@@ -195,6 +195,12 @@ Output Session::close_with(std::string text, EndReason reason) {
     return [&] { Output o; o.text = std::move(text); o.close = true; return o; }();
 }
 
+void Session::release(EndReason reason) {
+    if (state_ != SessionState::closed) {
+        close_with("", reason);
+    }
+}
+
 Output Session::on_line_too_long() {
     return close_with(err("Line too long; closing connection."), EndReason::line_too_long);
 }
@@ -249,6 +255,14 @@ Output Session::on_login_result(LoginResult result) {
     case LoginStatus::ok:
         break;
     case LoginStatus::bad_credentials:
+        // A failed login counts as a bad command: guessing passwords on one
+        // connection ends as soon as typing unknown commands would.
+        if (++bad_commands_ >= settings_.max_bad_commands_before_login) {
+            return close_with(err("Authentication failed: wrong user name or password. Too many failures; "
+                                  "closing connection.",
+                                  ResponseCode::auth),
+                              EndReason::too_many_bad_commands);
+        }
         return reply(err("Authentication failed: wrong user name or password.", ResponseCode::auth));
     case LoginStatus::in_use:
         return reply(err("Mailbox is in use by another POP3 session; try again later.", ResponseCode::in_use));

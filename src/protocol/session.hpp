@@ -83,6 +83,11 @@ public:
     // Answers an update request made by on_line() (QUIT in TRANSACTION).
     Output on_update_result(const store::UpdateResult& result);
 
+    // Ends the session from outside (dropped connection, shutdown, I/O error):
+    // releases the mailbox and its lock without applying any mark, and records
+    // the reason unless the session had already ended on its own.
+    void release(EndReason reason);
+
     // The client's line passed the length cap.
     Output on_line_too_long();
 

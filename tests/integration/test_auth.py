@@ -185,3 +185,25 @@ class ApopTest(PoplarTestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class RepeatedFailureTest(PoplarTestCase):
+    """Review finding: password guesses on one connection count as bad commands."""
+
+    def test_third_failed_login_closes_the_connection(self):
+        server = self.start_server(auth_failure_delay="0s", max_bad_commands_before_login=3)
+        c = self.connect(server)
+        for attempt in range(2):
+            self.assertOk(c.cmd("USER alice"))
+            self.assertErr(c.cmd("PASS wrong"), "AUTH", f"attempt {attempt + 1}")
+        self.assertOk(c.cmd("USER alice"))
+        last = c.cmd("PASS wrong")
+        self.assertErr(last, "AUTH")
+        self.assertIn("closing connection", last)
+        self.assertTrue(c.at_eof())
+        server.log.wait_for(r"session end user=- .*reason=too-many-bad-commands")
+        # The right password on a new connection still works.
+        again = self.connect(server)
+        again.login("alice", "secret1")
+        self.assertOk(again.cmd("QUIT"))
+

@@ -168,6 +168,23 @@ class ReloadTest(PoplarTestCase):
                 break
         self.assertOk(reply)
 
+    def test_sighup_keeps_the_last_good_passwd_file(self):
+        """Review finding: a reload while the passwd-file is unreadable keeps the
+        users poplar already had instead of refusing everyone."""
+        server = self.start_server()
+        c = self.connect(server)
+        c.login("alice", "secret1")  # the file has been read once
+        self.assertOk(c.cmd("QUIT"))
+        moved = self.passwd_path + ".away"
+        os.rename(self.passwd_path, moved)
+        os.mkdir(self.passwd_path)  # unreadable as a passwd-file
+        self.addCleanup(lambda: os.path.isdir(self.passwd_path) and os.rmdir(self.passwd_path))
+        server.signal(signal.SIGHUP)
+        server.log.wait_for(r"reloaded config")
+        c = self.connect(server)
+        c.login("alice", "secret1")
+        self.assertOk(c.cmd("QUIT"))
+
     def test_signals_right_after_ready_are_handled(self):
         """'ready' means the signal handlers are in place: HUP must not kill, TERM exits 0."""
         server = self.start_server()

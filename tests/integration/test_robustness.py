@@ -2,6 +2,7 @@
 limits, malformed arguments, NUL bytes, idle connections, the per-IP limit —
 and the server keeps serving everyone else afterwards."""
 
+import select
 import socket
 import time
 import unittest
@@ -229,6 +230,44 @@ class IdleTimeoutTest(PoplarTestCase):
         self.assertTrue(rest == b"" or (rest.startswith(b"-ERR") and rest.count(b"\r\n") == 1), rest)
         server.log.wait_for(r"session end user=alice .*deleted=0 reason=idle-timeout")
         self.assertEqual(md.uids(), {uid})
+
+
+    def test_trickling_bytes_before_login_does_not_hold_the_slot(self):
+        """Review finding: the pre-login allowance is a total since connect, not
+        restarted by each byte, so a client cannot hold a slot for ever."""
+        seconds = self.shortest_login_timeout()
+        server = self.start_server(login_timeout=f"{seconds}s")
+        c = PopClient(server.port, timeout=TIMEOUT)
+        self.addCleanup(c.close)
+        start = time.monotonic()
+        closed = False
+        # One byte every quarter of the allowance, for at most 4 allowances.
+        while time.monotonic() - start < seconds * 4:
+            try:
+                c.send(b"U")
+            except OSError:
+                closed = True
+                break
+            readable, _, _ = select.select([c.sock], [], [], seconds / 4)
+            if readable:
+                # The only thing the server may still say is its timeout line.
+                rest = c.read_until_eof()
+                self.assertTrue(rest == b"" or rest.startswith(b"-ERR"), rest)
+                closed = True
+                break
+        self.assertTrue(closed, "a trickling client was never disconnected")
+        self.assertLess(time.monotonic() - start, seconds * 3)
+        server.log.wait_for(r"session end user=- .*reason=idle-timeout")
+
+    def test_failure_delay_is_not_counted_as_client_idleness(self):
+        """Review finding: a failed login whose delay outlasts the rest of the
+        login allowance still gets its -ERR [AUTH] reply."""
+        seconds = self.shortest_login_timeout()
+        server = self.start_server(login_timeout=f"{seconds}s", auth_failure_delay=f"{seconds + 1}s")
+        c = PopClient(server.port, timeout=seconds + TIMEOUT)
+        self.addCleanup(c.close)
+        self.assertOk(c.cmd("USER alice"))
+        self.assertErr(c.cmd("PASS wrong"), "AUTH")
 
 
 class ConnectionLimitTest(PoplarTestCase):

@@ -113,6 +113,34 @@ TEST(Session, WrongPasswordGivesAuthCodeAndStaysInAuthorization) {
     EXPECT_EQ(h.login(), "+OK Logged in, maildrop has 0 messages (0 octets)\r\n");
 }
 
+TEST(Session, ThirdFailedLoginClosesTheSession) {
+    Harness h;
+    for (int i = 0; i < 2; ++i) {
+        h.send("USER alice");
+        EXPECT_EQ(h.send("PASS nope"), "-ERR [AUTH] Authentication failed: wrong user name or password.\r\n");
+        EXPECT_FALSE(h.closed);
+    }
+    h.send("USER alice");
+    EXPECT_EQ(h.send("PASS nope"),
+              "-ERR [AUTH] Authentication failed: wrong user name or password. Too many failures; closing "
+              "connection.\r\n");
+    EXPECT_TRUE(h.closed);
+    EXPECT_EQ(h.session.stats().end, EndReason::too_many_bad_commands);
+}
+
+TEST(Session, ReleaseEndsTheSessionWithoutAnUpdate) {
+    Harness h = with_two_messages();
+    h.login();
+    h.send("DELE 1");
+    h.session.release(EndReason::dropped);
+    EXPECT_EQ(h.session.state(), SessionState::closed);
+    EXPECT_EQ(h.session.mailbox(), nullptr);
+    EXPECT_TRUE(h.updated.empty());
+    EXPECT_EQ(h.session.stats().end, EndReason::dropped);
+    h.session.release(EndReason::shutdown);  // the first reason stays
+    EXPECT_EQ(h.session.stats().end, EndReason::dropped);
+}
+
 TEST(Session, LoginFailuresCarryTheirResponseCodes) {
     const std::pair<LoginStatus, std::string> cases[] = {
         {LoginStatus::in_use, "-ERR [IN-USE] "},
