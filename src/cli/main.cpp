@@ -62,6 +62,7 @@ int main(int argc, char** argv) {
 
 Signals (serve): TERM or INT stops (no DELE mark is applied), HUP reloads the
 config and the passwd-file. Logs go to stderr.)");
+    app.set_version_flag("--version", "poplar 0.1.0");
     app.require_subcommand(1);
 
     Options serve_options;
