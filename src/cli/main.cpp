@@ -73,6 +73,11 @@ config and the passwd-file. Logs go to stderr.)");
     auto* check = app.add_subcommand("check-config", "validate the config and print the effective values");
     add_config_options(*check, check_options);
 
+    if (argc == 1) {
+        // `poplar` alone: show what it can do rather than one terse line.
+        std::cerr << app.help();
+        return 64;  // EX_USAGE
+    }
     CLI11_PARSE(app, argc, argv);
 
     // A log reader that goes away (a pipe to logger) must not kill the server;

@@ -278,6 +278,16 @@ class CommandLineTest(PoplarTestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn("serve", r.stdout + r.stderr)
 
+    def test_version(self):
+        r = self.run_poplar("--version")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertRegex(r.stdout, r"^poplar \d+\.\d+\.\d+")
+
+    def test_no_subcommand_is_a_usage_error(self):
+        r = self.run_poplar()
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("serve", r.stdout + r.stderr)
+
     def test_serve_override_on_command_line(self):
         server = self.start_server(extra_args=["-o", "hostname=other.example"], apop=True)
         self.assertIn(b"@other.example>", self.connect(server).greeting)
