@@ -55,7 +55,12 @@ asio::awaitable<protocol::LoginResult> perform_login(auth::Credentials credentia
         result.status = protocol::LoginStatus::permanent_failure;
         co_return result;
     }
-    store::OpenResult opened = co_await run_blocking(pool, [&] { return store::open_maildir(*path); });
+    // uid/gid 0 in the passwd-file means "not given" (Dovecot's empty field).
+    std::optional<store::MaildirOwner> owner;
+    if (verified.user.uid != 0 || verified.user.gid != 0) {
+        owner = store::MaildirOwner{verified.user.uid, verified.user.gid};
+    }
+    store::OpenResult opened = co_await run_blocking(pool, [&] { return store::open_maildir(*path, owner); });
     result.status = to_login_status(opened.status);
     if (opened.status != store::OpenStatus::ok) {
         log("login failed user={} ip={} reason={} detail={}", shown_user, client_ip,

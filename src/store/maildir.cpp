@@ -12,6 +12,7 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -31,23 +32,43 @@ namespace {
     throw_error(errno, action, path);
 }
 
+// Gives a directory this open just created to the mail user (see maildir.hpp).
+void hand_over(int at_fd, const std::filesystem::path& path, const std::optional<MaildirOwner>& owner) {
+    if (owner && ::geteuid() == 0 && ::fchownat(at_fd, path.c_str(), owner->uid, owner->gid, AT_SYMLINK_NOFOLLOW) != 0) {
+        throw_errno("chown", path);
+    }
+}
+
 // mkdir -p with mode 0700: mail is private to its owner (Dovecot does the same).
-void make_directories(const std::filesystem::path& path) {
-    if (::mkdir(path.c_str(), 0700) == 0 || errno == EEXIST) {
+void make_directories(const std::filesystem::path& path, const std::optional<MaildirOwner>& owner) {
+    if (::mkdir(path.c_str(), 0700) == 0) {
+        hand_over(AT_FDCWD, path, owner);
+        return;
+    }
+    if (errno == EEXIST) {
         return;
     }
     if (errno != ENOENT || !path.has_relative_path() || path.parent_path() == path) {
         throw_errno("create", path);
     }
-    make_directories(path.parent_path());
-    if (::mkdir(path.c_str(), 0700) != 0 && errno != EEXIST) {
+    // Parents (the mail root, a domain folder) are shared: they stay the
+    // server's; only the Maildir itself goes to its user.
+    make_directories(path.parent_path(), std::nullopt);
+    if (::mkdir(path.c_str(), 0700) == 0) {
+        hand_over(AT_FDCWD, path, owner);
+    } else if (errno != EEXIST) {
         throw_errno("create", path);
     }
 }
 
-UniqueFd open_directory(int at_fd, const std::filesystem::path& path, bool create) {
-    if (create && ::mkdirat(at_fd, path.c_str(), 0700) != 0 && errno != EEXIST) {
-        throw_errno("create", path);
+UniqueFd open_directory(int at_fd, const std::filesystem::path& path, bool create,
+                        const std::optional<MaildirOwner>& owner = std::nullopt) {
+    if (create) {
+        if (::mkdirat(at_fd, path.c_str(), 0700) == 0) {
+            hand_over(at_fd, path, owner);
+        } else if (errno != EEXIST) {
+            throw_errno("create", path);
+        }
     }
     UniqueFd fd(::openat(at_fd, path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (!fd.valid()) {
@@ -137,11 +158,11 @@ OpenResult open_locked(int dir_fd, MailboxLock lock) {
     return result;
 }
 
-OpenResult open_or_throw(const std::filesystem::path& dir) {
-    make_directories(dir);
+OpenResult open_or_throw(const std::filesystem::path& dir, const std::optional<MaildirOwner>& owner) {
+    make_directories(dir, owner);
     UniqueFd dir_fd = open_directory(AT_FDCWD, dir, false);
     for (const char* sub : {"cur", "new", "tmp"}) {
-        open_directory(dir_fd.get(), sub, true);
+        open_directory(dir_fd.get(), sub, true, owner);
     }
 
     LockAttempt attempt = MailboxLock::try_acquire(dir / "poplar.lock");
@@ -156,11 +177,11 @@ OpenResult open_or_throw(const std::filesystem::path& dir) {
 
 } // namespace
 
-OpenResult open_maildir(const std::filesystem::path& dir) {
+OpenResult open_maildir(const std::filesystem::path& dir, std::optional<MaildirOwner> owner) {
     OpenResult failure;
     try {
         try {
-            return open_or_throw(dir);
+            return open_or_throw(dir, owner);
         } catch (const std::system_error& e) {
             int error = e.code().category() == std::generic_category() ? e.code().value() : EIO;
             failure.status = open_status_for_errno(error);

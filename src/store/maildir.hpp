@@ -4,6 +4,8 @@
 #include "store/mailbox.hpp"
 
 #include <filesystem>
+#include <optional>
+#include <sys/types.h>
 
 namespace poplar::store {
 
@@ -16,7 +18,14 @@ namespace poplar::store {
 // - Builds the snapshot in delivery order (see docs/maildir.md), with sizes from
 //   ",W=" in the file name, else from the size cache dir/poplar-sizes, else
 //   computed once by reading the file and appended to the cache.
+// - Directories it has to create are given to `owner` when one is given and
+//   poplar runs as root, so that the delivery agent, running as the mail
+//   user, can still write new/ after a first login made the Maildir.
 // Never throws: every failure is an OpenStatus with a detail for the log.
-OpenResult open_maildir(const std::filesystem::path& dir);
+struct MaildirOwner {
+    uid_t uid;
+    gid_t gid;
+};
+OpenResult open_maildir(const std::filesystem::path& dir, std::optional<MaildirOwner> owner = std::nullopt);
 
 } // namespace poplar::store

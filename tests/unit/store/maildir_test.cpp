@@ -58,6 +58,36 @@ TEST(Maildir, CreatesAMissingMaildir) {
     EXPECT_EQ(st.st_mode & 07777, 0600u);
 }
 
+// Review finding: a Maildir made by a first login (as root) must stay
+// writable for the delivery agent that runs as the mail user.
+TEST(Maildir, ACreatedMaildirBelongsToTheMailUserButItsParentsDoNot) {
+    if (::geteuid() != 0) {
+        GTEST_SKIP() << "needs root to give files away";
+    }
+    TempDir temp;
+    const auto dir = temp.path() / "domain" / "bob";
+    OpenResult opened = open_maildir(dir, MaildirOwner{4321, 8765});
+    ASSERT_EQ(opened.status, OpenStatus::ok) << opened.detail;
+    auto owner_of = [](const std::filesystem::path& path) {
+        struct stat st {};
+        EXPECT_EQ(::stat(path.c_str(), &st), 0) << path;
+        return std::pair(st.st_uid, st.st_gid);
+    };
+    for (const auto& path : {dir, dir / "cur", dir / "new", dir / "tmp"}) {
+        EXPECT_EQ(owner_of(path), std::pair(uid_t{4321}, gid_t{8765})) << path;
+    }
+    EXPECT_EQ(owner_of(temp.path() / "domain"), std::pair(uid_t{0}, gid_t{0}));
+}
+
+TEST(Maildir, AnExistingMaildirKeepsItsOwner) {
+    TempMaildir maildir;
+    OpenResult opened = open_maildir(maildir.dir(), MaildirOwner{4321, 8765});
+    ASSERT_EQ(opened.status, OpenStatus::ok) << opened.detail;
+    struct stat st {};
+    ASSERT_EQ(::stat(maildir.dir().c_str(), &st), 0);
+    EXPECT_EQ(st.st_uid, ::geteuid());
+}
+
 TEST(Maildir, MovesNewToCurKeepingTheBaseName) {
     TempMaildir md;
     md.deliver_new("1700000000.M1P1.host,S=5,W=6", "hello");
