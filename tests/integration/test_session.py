@@ -326,3 +326,22 @@ class MaildirShapesTest(PoplarTestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class FirstLoginTest(PoplarTestCase):
+
+    @unittest.skipUnless(os.geteuid() == 0, "needs root to give files away")
+    def test_first_login_makes_a_maildir_owned_by_the_mail_user(self):
+        """A Maildir made by a login (as root) belongs to the passwd-file's
+        uid/gid, so the delivery agent can still write new/."""
+        server = self.start_server()
+        c = self.connect(server)
+        c.login("bob", "secret2")  # bob has no Maildir yet
+        self.assertEqual(c.cmd("STAT"), "+OK 0 0")
+        self.assertOk(c.cmd("QUIT"))
+        bob_uid = 1001  # poplar_fixture writes uid/gid 1000 + index
+        for sub in ("", "cur", "new", "tmp"):
+            st = os.stat(os.path.join(self.mail_root, "bob", sub))
+            self.assertEqual((st.st_uid, st.st_gid), (bob_uid, bob_uid), sub or "the Maildir")
+        self.assertEqual(os.stat(self.mail_root).st_uid, 0, "the mail root stays the server's")
+
