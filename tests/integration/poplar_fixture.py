@@ -21,7 +21,7 @@ POPLAR_BIN = os.environ.get("POPLAR_BIN", "")
 # Upper bound for anything we wait on: under ASan the server is 2-3x slower.
 TIMEOUT = 10.0
 
-SANITIZER_REPORT = re.compile(r"ERROR: (Address|Leak|Thread|UndefinedBehavior)Sanitizer|runtime error:")
+SANITIZER_REPORT = re.compile(r"(ERROR|WARNING): (Address|Leak|Thread|UndefinedBehavior)Sanitizer|runtime error:")
 
 _LISTENING = re.compile(r"poplar: listening on (\S+):(\d+)$")
 
