@@ -7,7 +7,7 @@ packages=(
   build-essential cmake ninja-build pkg-config
   libasio-dev libssl-dev libtomlplusplus-dev libcli11-dev libfmt-dev libcrypt-dev
   libgtest-dev
-  python3 openssl curl fetchmail mpop
+  python3 openssl curl fetchmail mpop getmail6
 )
 
 missing=()
