@@ -136,9 +136,9 @@ Session::Session(SessionSettings settings) : settings_(std::move(settings)) {}
 
 std::string Session::greeting() const {
     if (settings_.apop_timestamp.empty()) {
-        return ok("POP3 server ready");
+        return ok(fmt::format("{} POP3 server ready", settings_.hostname));
     }
-    return ok(fmt::format("POP3 server ready {}", settings_.apop_timestamp));
+    return ok(fmt::format("{} POP3 server ready {}", settings_.hostname, settings_.apop_timestamp));
 }
 
 Output Session::on_line(std::string_view line) {

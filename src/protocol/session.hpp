@@ -18,6 +18,7 @@
 namespace poplar::protocol {
 
 struct SessionSettings {
+    // Named in the greeting, so a user can tell which server answered.
     std::string hostname = "localhost";
     // The APOP timestamp for the greeting ("<...@host>"); empty: APOP is off.
     std::string apop_timestamp;

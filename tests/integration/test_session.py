@@ -330,6 +330,10 @@ if __name__ == "__main__":
 
 class FirstLoginTest(PoplarTestCase):
 
+    def test_greeting_names_the_configured_host(self):
+        server = self.start_server(hostname="pop.example")
+        self.assertEqual(self.connect(server).greeting, b"+OK pop.example POP3 server ready\r\n")
+
     @unittest.skipUnless(os.geteuid() == 0, "needs root to give files away")
     def test_first_login_makes_a_maildir_owned_by_the_mail_user(self):
         """A Maildir made by a login (as root) belongs to the passwd-file's

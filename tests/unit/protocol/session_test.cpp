@@ -79,11 +79,12 @@ Harness with_two_messages() {
     return h;
 }
 
-TEST(Session, GreetingIsOkAndHasApopTimestampOnlyWhenEnabled) {
-    EXPECT_EQ(Session(SessionSettings{}).greeting(), "+OK POP3 server ready\r\n");
+TEST(Session, GreetingNamesTheHostAndHasApopTimestampOnlyWhenEnabled) {
     SessionSettings settings;
-    settings.apop_timestamp = "<1.2@host>";
-    EXPECT_EQ(Session(settings).greeting(), "+OK POP3 server ready <1.2@host>\r\n");
+    settings.hostname = "mail.example";
+    EXPECT_EQ(Session(settings).greeting(), "+OK mail.example POP3 server ready\r\n");
+    settings.apop_timestamp = "<1.2@mail.example>";
+    EXPECT_EQ(Session(settings).greeting(), "+OK mail.example POP3 server ready <1.2@mail.example>\r\n");
 }
 
 TEST(Session, UserPassLogsInAndReportsTheMaildrop) {
