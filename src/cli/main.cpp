@@ -1,4 +1,5 @@
 // poplar's command line: one binary, subcommands (serve, check-config).
+#include "cli/passwd_report.hpp"
 #include "config/config.hpp"
 #include "net/server.hpp"
 
@@ -70,7 +71,10 @@ config and the passwd-file. Logs go to stderr.)");
     add_config_options(*serve, serve_options);
 
     Options check_options;
-    auto* check = app.add_subcommand("check-config", "validate the config and print the effective values");
+    auto* check = app.add_subcommand(
+        "check-config",
+        "validate the config, print the effective values and check the passwd-file "
+        "(exit 0: all good, 1: some users cannot log in, 2: config error)");
     add_config_options(*check, check_options);
 
     if (argc == 1) {
@@ -86,8 +90,10 @@ config and the passwd-file. Logs go to stderr.)");
 
     try {
         if (check->parsed()) {
-            std::cout << poplar::config::describe(load_config(check_options));
-            return 0;
+            const Config config = load_config(check_options);
+            std::cout << poplar::config::describe(config);
+            // Exit 1: the config is valid but some users could not log in.
+            return poplar::cli::report_passwd_file(config.passwd_file, std::cerr) ? 0 : 1;
         }
         const Config config = load_config(serve_options);
         return poplar::net::serve(config, [serve_options] { return load_config(serve_options); });

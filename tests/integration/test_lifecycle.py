@@ -278,6 +278,24 @@ class CommandLineTest(PoplarTestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn("serve", r.stdout + r.stderr)
 
+    def test_check_config_reports_passwd_file_problems(self):
+        """Exit 1 (config valid, some users cannot log in), with the line and user named."""
+        with open(self.passwd_path, "a") as f:
+            f.write(":{PLAIN}nobody\n")          # no user name
+            f.write("carol:{ROT13}frperg:::::\n")  # a scheme poplar does not know
+        r = self.run_poplar("check-config", "--config", self.write_config())
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("idle_timeout", r.stdout)  # the effective values still print
+        self.assertRegex(r.stderr, r"line \d+: .*skipped")
+        self.assertIn("carol has the unknown scheme {ROT13}", r.stderr)
+        self.assertNotIn("frperg", r.stderr)
+
+    def test_check_config_reports_an_unreadable_passwd_file(self):
+        r = self.run_poplar("check-config", "--config",
+                            self.write_config(passwd_file=os.path.join(self.dir, "missing")))
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("cannot be read", r.stderr)
+
     def test_version(self):
         r = self.run_poplar("--version")
         self.assertEqual(r.returncode, 0, r.stderr)
