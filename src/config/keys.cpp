@@ -53,7 +53,7 @@ constexpr std::array table{
         .min = ms(seconds{10}), .max = ms(std::chrono::hours{24}),
         .why = "RFC 1939 section 3 asks for at least 10 minutes"},
     Key{.name = "login_timeout", .field = &Config::login_timeout,
-        .doc = "Idle time allowed before login",
+        .doc = "Time allowed from connect to a successful login (a total, not restarted by each command)",
         .min = ms(seconds{1}), .max = ms(std::chrono::hours{1})},
     Key{.name = "max_line_length", .field = &Config::max_line_length,
         .doc = "Longest command line accepted, CRLF included",
@@ -66,10 +66,10 @@ constexpr std::array table{
         .doc = "Connections at once from one client IP address",
         .min = 1, .max = 1'000'000},
     Key{.name = "max_bad_commands_before_login", .field = &Config::max_bad_commands_before_login,
-        .doc = "Bad commands tolerated before login; one more and the server hangs up",
+        .doc = "The bad command (or failed login) before login that ends the session: answered -ERR, then the connection closes",
         .min = 1, .max = 1000},
     Key{.name = "max_bad_commands", .field = &Config::max_bad_commands,
-        .doc = "Bad commands tolerated after login; one more and the server hangs up",
+        .doc = "The bad command after login that ends the session: answered -ERR, then the connection closes",
         .min = 1, .max = 1000},
 };
 

@@ -268,7 +268,7 @@ asio::awaitable<void> Connection::serve() {
                                                                asio::redirect_error(asio::use_awaitable, ec));
         if (ec) {
             if (timed_out_ && !shutting_down_) {
-                send_last_words(session_.on_idle_timeout().text);
+                session_.on_idle_timeout();  // ends the session; RFC 1939 wants no reply
             }
             co_return;
         }

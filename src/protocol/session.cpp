@@ -206,7 +206,9 @@ Output Session::on_line_too_long() {
 }
 
 Output Session::on_idle_timeout() {
-    return close_with(err("Disconnected for inactivity."), EndReason::idle_timeout);
+    // RFC 1939 section 3: on the inactivity timer the server closes the
+    // connection "without removing any messages or sending any response".
+    return close_with("", EndReason::idle_timeout);
 }
 
 // --- AUTHORIZATION (RFC 1939 section 4 and 7) ------------------------------

@@ -92,7 +92,7 @@ public:
     // The client's line passed the length cap.
     Output on_line_too_long();
 
-    // The client said nothing for too long.
+    // The client said nothing for too long: close without a reply.
     Output on_idle_timeout();
 
     SessionState state() const { return state_; }

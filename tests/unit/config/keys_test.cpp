@@ -78,7 +78,8 @@ TEST(DocLine, ShowsBoundsAndWhy) {
     EXPECT_EQ(doc_line(*find_key("idle_timeout")),
               "Idle time allowed after login. Between 10s and 24h (RFC 1939 section 3 asks for at least 10 minutes).");
     EXPECT_EQ(doc_line(*find_key("max_bad_commands")),
-              "Bad commands tolerated after login; one more and the server hangs up. Between 1 and 1000.");
+              "The bad command after login that ends the session: answered -ERR, then the connection closes. Between 1 "
+              "and 1000.");
     EXPECT_EQ(doc_line(*find_key("apop")),
               "Offer APOP (RFC 1939 section 7, a timestamp in the greeting); works only for {PLAIN} secrets.");
 }
