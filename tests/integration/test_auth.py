@@ -5,11 +5,18 @@ of the log, passwd-file edits picked up live, and APOP."""
 import hashlib
 import os
 import poplib
+import random
 import re
+import subprocess
 import time
 import unittest
+import warnings
 
-from poplar_fixture import PoplarTestCase, TIMEOUT, sha512_crypt
+from poplar_fixture import PoplarTestCase, SANITIZER_REPORT, TIMEOUT, sha512_crypt
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", DeprecationWarning)
+    import crypt  # deprecated (PEP 594), still in 3.11: the only stdlib way to libcrypt
 
 
 class FailedLoginTest(PoplarTestCase):
@@ -183,9 +190,6 @@ class ApopTest(PoplarTestCase):
         self.assertErr(c.cmd("APOP alice " + "0" * 32))
 
 
-if __name__ == "__main__":
-    unittest.main()
-
 
 class RepeatedFailureTest(PoplarTestCase):
     """Review finding: password guesses on one connection count as bad commands."""
@@ -207,3 +211,111 @@ class RepeatedFailureTest(PoplarTestCase):
         again.login("alice", "secret1")
         self.assertOk(again.cmd("QUIT"))
 
+
+def sha256_crypt(password: str, salt: str = "saltsalt") -> str:
+    out = subprocess.run(["openssl", "passwd", "-5", "-salt", salt, password],
+                         check=True, capture_output=True, text=True, timeout=TIMEOUT)
+    return out.stdout.strip()
+
+
+def libcrypt(password: str, setting: str) -> str | None:
+    """crypt(3) through Python's crypt module; None when libcrypt refuses the setting."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        hashed = crypt.crypt(password, setting)
+    if not hashed or hashed.startswith("*"):
+        return None
+    return hashed
+
+
+def yescrypt_setting() -> str:
+    alphabet = "./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+    # 22 characters are 132 bits for a 128-bit salt: the last one carries only
+    # 2 bits, so it must be one of "./01" for libxcrypt to take the salt.
+    return "$y$j9T$" + "".join(random.choice(alphabet) for _ in range(21)) + random.choice("./01")
+
+
+class CryptSchemeTest(PoplarTestCase):
+    """Every crypt(3) scheme of the passwd-file, logged in through the binary,
+    and a scheme poplar does not know."""
+
+    WRONG = "not-the-password"
+
+    def setUp(self):
+        super().setUp()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            blowfish_salt = crypt.mksalt(crypt.METHOD_BLOWFISH)
+            des_salt = crypt.mksalt(crypt.METHOD_CRYPT)
+        self.blowfish = libcrypt("pw-blf", blowfish_salt)
+        self.assertIsNotNone(self.blowfish, "libcrypt refused a bcrypt salt")
+        self.assertTrue(self.blowfish.startswith("$2"), self.blowfish)
+        self.des = libcrypt("pw-des", des_salt)
+        self.assertIsNotNone(self.des, "libcrypt refused a DES salt")
+        self.assertFalse(self.des.startswith("$"), self.des)
+        self.yescrypt = libcrypt("pw-yes", yescrypt_setting())
+        self.users["sha256"] = "{SHA256-CRYPT}" + sha256_crypt("pw-sha256")
+        self.users["blf"] = "{BLF-CRYPT}" + self.blowfish
+        self.users["des"] = self.des  # no {SCHEME}: CRYPT, Dovecot's default
+        if self.yescrypt is not None:
+            self.users["yestagged"] = "{CRYPT}" + self.yescrypt
+            self.users["yesbare"] = self.yescrypt
+        self.users["rot"] = "{ROT13}x"
+        self.write_passwd()
+        self.maildir("blf").deliver(b"Subject: blf\n\nx\n")
+        self.server = self.start_server()
+
+    def try_login(self, user: str, password: str) -> str:
+        c = self.connect(self.server)
+        self.assertOk(c.cmd(f"USER {user}"))
+        reply = c.cmd(f"PASS {password}")
+        c.cmd("QUIT")
+        c.close()
+        return reply
+
+    def assert_scheme_works(self, user: str, password: str):
+        self.assertOk(self.try_login(user, password), f"{user}: {self.users[user]}")
+        self.assertErr(self.try_login(user, self.WRONG), "AUTH", f"{user}: {self.users[user]}")
+
+    def need_yescrypt(self):
+        if self.yescrypt is None:
+            self.skipTest("this libcrypt does not make yescrypt hashes")
+        self.assertTrue(self.yescrypt.startswith("$y$"), self.yescrypt)
+
+    def test_sha256_crypt(self):
+        self.assertTrue(self.users["sha256"].startswith("{SHA256-CRYPT}$5$saltsalt$"))
+        self.assert_scheme_works("sha256", "pw-sha256")
+
+    def test_blf_crypt(self):
+        self.assert_scheme_works("blf", "pw-blf")
+        c = self.connect(self.server)
+        c.login("blf", "pw-blf")
+        self.assertTrue(c.cmd("STAT").startswith("+OK 1 "))
+
+    def test_yescrypt_with_crypt_scheme(self):
+        self.need_yescrypt()
+        self.assert_scheme_works("yestagged", "pw-yes")
+
+    def test_yescrypt_without_scheme(self):
+        self.need_yescrypt()
+        self.assert_scheme_works("yesbare", "pw-yes")
+
+    def test_des_crypt_without_scheme(self):
+        self.assert_scheme_works("des", "pw-des")
+
+    def test_unknown_scheme_refused_and_logged_once(self):
+        self.assertErr(self.try_login("rot", "x"), "AUTH")
+        self.assertErr(self.try_login("rot", "x"), "AUTH")
+        self.server.log.wait_for(r"session end user=- ")
+        # Stop the server so that every line it wrote has been read.
+        self.assertEqual(self.server.terminate(), 0, self.server.log.text())
+        log = self.server.log.text()
+        self.assertNotRegex(log, SANITIZER_REPORT)
+        self.assertEqual(len(re.findall(r"session end user=- ", log)), 2, log)
+        mentions = [line for line in log.splitlines() if "ROT13" in line]
+        self.assertEqual(len(mentions), 1, log)
+        self.assertIn("unknown password scheme {ROT13}", mentions[0])
+
+
+if __name__ == "__main__":
+    unittest.main()

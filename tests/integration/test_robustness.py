@@ -7,7 +7,7 @@ import socket
 import time
 import unittest
 
-from poplar_fixture import PoplarTestCase, PopClient, ReplyReader, TIMEOUT, wire_bytes
+from poplar_fixture import PoplarTestCase, PopClient, ReplyReader, SANITIZER_REPORT, TIMEOUT, wire_bytes
 
 
 class InputLimitsTest(PoplarTestCase):
@@ -115,6 +115,24 @@ class InputLimitsTest(PoplarTestCase):
             self.assertTrue(reply == b"" or reply.startswith((b"+OK", b"-ERR")), f"{data!r} -> {reply!r}")
             self.assertTrue(self.server.running(), f"server died on {data!r}")
         self.assert_still_serving()
+
+    def test_control_and_non_utf8_bytes_in_user_are_escaped_in_the_log(self):
+        """A user name with ESC, a CSI sequence and 0xff: [AUTH] on the wire, and
+        the log shows \\x1b and \\xff, never the raw bytes (no terminal tricks)."""
+        c = self.connect(self.server)
+        self.assertOk(c.cmd(b"USER a\x1b[31mb\xff"))
+        self.assertErr(c.cmd("PASS x"), "AUTH")
+        self.assertOk(c.cmd("QUIT"))
+        self.server.log.wait_for(r"session end user=- ")
+        # Stop the server so that every line it wrote has been read.
+        self.assertEqual(self.server.terminate(), 0, self.server.log.text())
+        log = self.server.log.text()
+        self.assertNotRegex(log, SANITIZER_REPORT)
+        self.assertRegex(log, r"login failed user=a\\x1b\[31mb\\xff ip=")
+        self.assertNotIn("\x1b", log, "raw ESC in the log")
+        # LogReader decodes as UTF-8 with replacement: a raw 0xff would show as U+FFFD.
+        self.assertNotIn("\ufffd", log, "raw non-UTF-8 byte in the log")
+        self.assertNotIn("\xff", log, "raw 0xff in the log")
 
     def test_client_vanishing_mid_retr(self):
         self.maildir("alice").deliver(b"Subject: huge\n\n" + (b"w" * 70 + b"\n") * 40000)

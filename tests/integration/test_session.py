@@ -6,7 +6,7 @@ import os
 import poplib
 import unittest
 
-from poplar_fixture import (PoplarTestCase, ReplyReader, TIMEOUT, header_block, wire_bytes)
+from poplar_fixture import (PoplarTestCase, ReplyReader, TIMEOUT, header_block, toml_value, wire_bytes)
 
 
 class PoplibSessionTest(PoplarTestCase):
@@ -242,6 +242,69 @@ class RawSessionTest(PoplarTestCase):
         self.assertOk(r.readline().decode(), "QUIT")
         self.assertEqual(r.buf, b"", "bytes after the QUIT reply")
 
+    def test_top_and_uidl_of_a_deleted_message_are_refused(self):
+        c = self.connect(self.server)
+        c.login("alice", "secret1")
+        self.assertOk(c.cmd("DELE 1"))
+        self.assertErr(c.cmd("TOP 1 0"), msg="TOP of a DELE-marked message")
+        self.assertErr(c.cmd("UIDL 1"), msg="UIDL of a DELE-marked message")
+        self.assertTrue(c.cmd("UIDL 2").startswith("+OK 2 "), "the others are still there")
+        status, _ = c.multi("TOP 2 0")
+        self.assertOk(status)
+        self.assertOk(c.cmd("RSET"))
+        self.assertTrue(c.cmd("UIDL 1").startswith("+OK 1 "), "RSET unmarks it")
+
+    def test_listings_after_dele_leave_the_message_out_and_keep_numbers(self):
+        c = self.connect(self.server)
+        c.login("alice", "secret1")
+        status, before_list = c.multi("LIST")
+        self.assertOk(status)
+        before_uids = self.uid_map(c)
+        self.assertOk(c.cmd("DELE 1"))
+        status, after_list = c.multi("LIST")
+        self.assertOk(status)
+        self.assertEqual(after_list.splitlines(), before_list.splitlines()[1:],
+                         "LIST after DELE 1: message 1 left out, the others' numbers and sizes unchanged")
+        after_uids = self.uid_map(c)
+        self.assertEqual(after_uids, {n: u for n, u in before_uids.items() if n != 1},
+                         "UIDL after DELE 1: message 1 left out, the others' numbers unchanged")
+        self.assertOk(c.cmd("QUIT"))
+
+
+class LastCommandTest(PoplarTestCase):
+    """RFC 1225 LAST: on by default, gone (an unknown command) with last_command = false."""
+
+    def setUp(self):
+        super().setUp()
+        md = self.maildir("alice")
+        for i in range(3):
+            md.deliver(b"Subject: m%d\n\nbody %d\n" % (i, i))
+
+    def test_last_is_on_by_default(self):
+        cfg = self.config()
+        del cfg["last_command"]  # the server's own default, not the fixture's
+        path = os.path.join(self.dir, "default.toml")
+        with open(path, "w") as f:
+            for key, value in cfg.items():
+                f.write(f"{key} = {toml_value(value)}\n")
+        c = self.connect(self.start_server(config_path=path))
+        c.login("alice", "secret1")
+        self.assertEqual(c.cmd("LAST"), "+OK 0")
+        status, _ = c.multi("RETR 2")
+        self.assertOk(status)
+        self.assertEqual(c.cmd("LAST"), "+OK 2")
+
+    def test_last_command_false_makes_last_unknown(self):
+        c = self.connect(self.start_server(last_command=False))
+        c.login("alice", "secret1")
+        status, _ = c.multi("RETR 2")
+        self.assertOk(status)
+        reply = c.cmd("LAST")
+        self.assertErr(reply)
+        self.assertIn("Unknown command", reply)
+        self.assertTrue(c.cmd("STAT").startswith("+OK 3 "), "the session goes on")
+        self.assertOk(c.cmd("QUIT"))
+
 
 class MaildirShapesTest(PoplarTestCase):
     """File names and contents that stress sizes, UIDLs and the body stream."""
@@ -323,9 +386,20 @@ class MaildirShapesTest(PoplarTestCase):
         second = self.fetch_all(self.session())  # a new server process, too
         self.assertEqual(set(first), set(second))
 
+    def test_uidl_order_follows_delivery_time(self):
+        """Messages are numbered by the delivery timestamp in the file name,
+        not by the order the files were written in."""
+        late = self.md.deliver(b"Subject: late\n\nc\n", stamp=1700000900)
+        early = self.md.deliver(b"Subject: early\n\na\n", stamp=1700000100)
+        middle = self.md.deliver(b"Subject: middle\n\nb\n", stamp=1700000500)
+        c = self.session()
+        status, body = c.multi("UIDL")
+        self.assertOk(status)
+        self.assertEqual(body.decode().splitlines(), [f"1 {early}", f"2 {middle}", f"3 {late}"])
+        status, body = c.multi("TOP 1 0")
+        self.assertOk(status)
+        self.assertEqual(body, b"Subject: early\r\n\r\n")
 
-if __name__ == "__main__":
-    unittest.main()
 
 
 class FirstLoginTest(PoplarTestCase):
@@ -349,3 +423,29 @@ class FirstLoginTest(PoplarTestCase):
             self.assertEqual((st.st_uid, st.st_gid), (bob_uid, bob_uid), sub or "the Maildir")
         self.assertEqual(os.stat(self.mail_root).st_uid, 0, "the mail root stays the server's")
 
+    def test_mail_path_at_a_regular_file_is_sys_perm_and_login_can_be_retried(self):
+        """A file where the Maildir should be: [SYS/PERM], still in AUTHORIZATION,
+        and the server goes on serving others."""
+        with open(os.path.join(self.mail_root, "alice"), "wb") as f:
+            f.write(b"not a Maildir\n")
+        self.maildir("bob").deliver(b"Subject: for bob\n\nhi\n")
+        server = self.start_server()
+        c = self.connect(server)
+        self.assertOk(c.cmd("USER alice"))
+        reply = c.cmd("PASS secret1")
+        self.assertErr(reply, "SYS/PERM")
+        self.assertErr(c.cmd("STAT"), msg="STAT after a refused login")
+        server.log.wait_for(r"login failed user=alice .*reason=mailbox-unavailable")
+        other = self.connect(server)
+        other.login("bob", "secret2")
+        self.assertTrue(other.cmd("STAT").startswith("+OK 1 "))
+        self.assertOk(other.cmd("QUIT"))
+        c.login("bob", "secret2")  # the same connection, still in AUTHORIZATION
+        self.assertTrue(c.cmd("STAT").startswith("+OK 1 "))
+        self.assertOk(c.cmd("QUIT"))
+        with open(os.path.join(self.mail_root, "alice"), "rb") as f:
+            self.assertEqual(f.read(), b"not a Maildir\n", "the file is left alone")
+
+
+if __name__ == "__main__":
+    unittest.main()
