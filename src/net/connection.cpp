@@ -208,6 +208,17 @@ asio::awaitable<Connection::Flow> Connection::handle(protocol::Output output) {
         arm_deadline();
         co_return co_await handle(session_.on_update_result(result));
     }
+    if (output.open_message) {
+        if (!co_await flush()) {
+            co_return Flow::stop;
+        }
+        store::Mailbox* mailbox = session_.mailbox();
+        const store::StoreId& id = *output.open_message;
+        suspend_deadline();
+        auto opened = co_await run_blocking(server_.pool, [&] { return protocol::open_message_blocking(*mailbox, id); });
+        arm_deadline();
+        co_return co_await handle(session_.on_message_opened(std::move(opened)));
+    }
     if (output.close) {
         co_await flush();
         co_return Flow::stop;

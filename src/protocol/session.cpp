@@ -412,34 +412,87 @@ Output Session::cmd_uidl(std::optional<std::string_view> arg) {
 
 namespace {
 
-// Opens a message body for RETR/TOP, or says why it cannot be sent.
-std::unique_ptr<BodySource> open_body(store::Mailbox& mailbox, const store::MessageInfo& info, MessageNumber number,
-                                      std::optional<std::uint64_t> top_lines, std::string& error) {
+// Runs one open attempt and sorts its outcome; `open` may throw what
+// Mailbox::open_message throws.
+template <typename Open>
+MessageOpenResult sorted_open(Open open) {
+    MessageOpenResult result;
     try {
-        return make_message_body(mailbox.open_message(info.id), top_lines);
+        result.raw = open();
+        result.status = MessageOpenResult::Status::ok;
     } catch (const store::MessageGone&) {
-        error = err(fmt::format("Message {} was removed by another program.", number.value));
+        result.status = MessageOpenResult::Status::gone;
     } catch (const std::system_error&) {
-        error = err(fmt::format("Message {} cannot be read right now; try again later.", number.value),
-                    ResponseCode::sys_temp);
+        result.status = MessageOpenResult::Status::unreadable;
     }
-    return nullptr;
+    return result;
 }
 
 } // namespace
+
+MessageOpenResult open_message_blocking(store::Mailbox& mailbox, const store::StoreId& id) {
+    MessageOpenResult result = sorted_open([&] { return mailbox.open_message(id); });
+    if (result.status == MessageOpenResult::Status::ok && !result.raw) {
+        result.status = MessageOpenResult::Status::gone;  // a backend must not do this; be safe
+    }
+    return result;
+}
+
+// RETR and TOP: open the message where the snapshot saw it, on this thread;
+// if it is not there, ask for the search on the worker pool (DESIGN.md: scans
+// never run on an I/O thread) and answer in on_message_opened().
+Output Session::send_message(SnapshotIndex index, std::optional<std::uint64_t> top_lines) {
+    const store::StoreId& id = snapshot_[index.value].info->id;
+    MessageOpenResult opened = sorted_open([&] { return mailbox_->try_open_message(id); });
+    if (opened.status == MessageOpenResult::Status::ok && !opened.raw) {
+        pending_message_ = PendingMessage{index, top_lines};
+        awaiting_ = true;
+        Output output;
+        output.open_message = id;
+        return output;
+    }
+    return message_reply(index, top_lines, std::move(opened));
+}
+
+Output Session::on_message_opened(MessageOpenResult result) {
+    if (!awaiting_ || !pending_message_ || state_ != SessionState::transaction) {
+        std::abort();  // the network layer answered a request that was not made
+    }
+    awaiting_ = false;
+    const PendingMessage pending = *pending_message_;
+    pending_message_.reset();
+    return message_reply(pending.index, pending.top_lines, std::move(result));
+}
+
+Output Session::message_reply(SnapshotIndex index, std::optional<std::uint64_t> top_lines,
+                              MessageOpenResult opened) {
+    const MessageNumber number = to_number(index);
+    switch (opened.status) {
+    case MessageOpenResult::Status::ok:
+        break;
+    case MessageOpenResult::Status::gone:
+        return reply(err(fmt::format("Message {} was removed by another program.", number.value)));
+    case MessageOpenResult::Status::unreadable:
+        return reply(err(fmt::format("Message {} cannot be read right now; try again later.", number.value),
+                         ResponseCode::sys_temp));
+    }
+    auto body = make_message_body(std::move(opened.raw), top_lines);
+    if (top_lines) {
+        // RFC 1225: TOP does not change the highest message number accessed.
+        return reply(ok("Top of message follows"), std::move(body));
+    }
+    const auto& info = *snapshot_[index.value].info;
+    note_access(index);
+    ++stats_.retrieved;
+    stats_.retrieved_octets += info.size;
+    return reply(ok(fmt::format("{} octets", info.size)), std::move(body));
+}
 
 Output Session::cmd_retr(std::string_view arg) {
     Output error;
     const auto index = live_message(arg, error);
     if (!index) return error;
-    const auto& info = *snapshot_[index->value].info;
-    std::string open_error;
-    auto body = open_body(*mailbox_, info, to_number(*index), std::nullopt, open_error);
-    if (!body) return reply(std::move(open_error));
-    note_access(*index);
-    ++stats_.retrieved;
-    stats_.retrieved_octets += info.size;
-    return reply(ok(fmt::format("{} octets", info.size)), std::move(body));
+    return send_message(*index, std::nullopt);
 }
 
 Output Session::cmd_top(std::string_view arg, std::string_view lines_arg) {
@@ -450,11 +503,7 @@ Output Session::cmd_top(std::string_view arg, std::string_view lines_arg) {
     if (!lines) {
         return bad_command("Invalid number of lines.");
     }
-    std::string open_error;
-    auto body = open_body(*mailbox_, *snapshot_[index->value].info, to_number(*index), *lines, open_error);
-    if (!body) return reply(std::move(open_error));
-    // RFC 1225: TOP does not change the highest message number accessed.
-    return reply(ok("Top of message follows"), std::move(body));
+    return send_message(*index, *lines);
 }
 
 Output Session::cmd_dele(std::string_view arg) {

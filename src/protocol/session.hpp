@@ -46,16 +46,30 @@ enum class EndReason {
 };
 const char* to_string(EndReason reason);
 
+// A message opened on the worker pool for RETR/TOP (see Output::open_message).
+struct MessageOpenResult {
+    enum class Status { ok, gone, unreadable };
+    Status status = Status::unreadable;
+    std::unique_ptr<store::ByteSource> raw;  // set when ok
+};
+
+// Opens a message with Mailbox::open_message, which may list the whole
+// Maildir: run it on the worker pool. Never throws.
+MessageOpenResult open_message_blocking(store::Mailbox& mailbox, const store::StoreId& id);
+
 // The result of feeding the session one event. The network layer writes
 // `text`, then drains `body` if set; then, if `login` is set, verifies the
 // credentials and opens the mailbox and calls on_login_result(); if `update`
 // is set, calls Mailbox::remove() with those ids and then on_update_result();
-// then, if `close` is set, closes the connection after the write.
+// if `open_message` is set, runs open_message_blocking() on the worker pool
+// and calls on_message_opened(); then, if `close` is set, closes the
+// connection after the write.
 struct Output {
     std::string text;
     std::unique_ptr<BodySource> body;
     std::optional<auth::Credentials> login;
     std::optional<std::vector<store::StoreId>> update;
+    std::optional<store::StoreId> open_message;
     bool close = false;
 };
 
@@ -83,6 +97,10 @@ public:
 
     // Answers an update request made by on_line() (QUIT in TRANSACTION).
     Output on_update_result(const store::UpdateResult& result);
+
+    // Answers an open_message request made by on_line() (RETR or TOP of a
+    // message that was not where the snapshot saw it).
+    Output on_message_opened(MessageOpenResult result);
 
     // Ends the session from outside (dropped connection, shutdown, I/O error):
     // releases the mailbox and its lock without applying any mark, and records
@@ -132,6 +150,9 @@ private:
     enum class MessageField { size, uidl };
     Output per_message(std::optional<std::string_view> arg, std::string header, MessageField field);
 
+    Output send_message(SnapshotIndex index, std::optional<std::uint64_t> top_lines);
+    Output message_reply(SnapshotIndex index, std::optional<std::uint64_t> top_lines, MessageOpenResult opened);
+
     Output close_with(std::string text, EndReason reason);
     void note_access(SnapshotIndex index);
     std::pair<std::size_t, std::uint64_t> live_totals() const;
@@ -144,6 +165,12 @@ private:
     std::unique_ptr<store::Mailbox> mailbox_;
     std::vector<Entry> snapshot_;
     std::uint32_t highest_accessed_ = 0;  // RFC 1225 LAST
+    // RETR/TOP waiting for open_message on the pool.
+    struct PendingMessage {
+        SnapshotIndex index;
+        std::optional<std::uint64_t> top_lines;
+    };
+    std::optional<PendingMessage> pending_message_;
     SessionStats stats_;
 
     friend struct CommandTable;

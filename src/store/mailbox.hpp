@@ -37,8 +37,8 @@ struct UpdateResult {
 
 // An open, locked mailbox. The lock is held from open until the object is
 // destroyed. All methods may block on disk I/O: the network layer calls them
-// from the worker pool, except open_message/ByteSource::read, which read one
-// already-known file in bounded chunks.
+// from the worker pool, except try_open_message and ByteSource::read, which
+// touch one already-known file and so may run on an I/O thread.
 class Mailbox {
 public:
     virtual ~Mailbox() = default;
@@ -49,7 +49,13 @@ public:
 
     // Opens the message as stored (raw bytes, LF or CRLF line ends). Throws
     // MessageGone if the message has vanished, std::system_error on I/O error.
+    // May search the whole mailbox for a message another program renamed.
     virtual std::unique_ptr<ByteSource> open_message(const StoreId& id) = 0;
+
+    // Opens the message where the snapshot saw it, never searching: returns
+    // nullptr when it is not there (renamed or removed since), and the caller
+    // then calls open_message from the worker pool. Throws as open_message.
+    virtual std::unique_ptr<ByteSource> try_open_message(const StoreId& id) = 0;
 
     // RFC 1939 UPDATE: removes the given messages in one operation, after
     // checking that the lock is still held. Never throws for a single message;

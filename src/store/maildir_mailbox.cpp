@@ -96,6 +96,26 @@ std::unique_ptr<ByteSource> MaildirMailbox::open_message(const StoreId& id) {
     return std::make_unique<FileSource>(std::move(fd));
 }
 
+std::unique_ptr<ByteSource> MaildirMailbox::try_open_message(const StoreId& id) {
+    const std::size_t* index = find_index(id);
+    if (index == nullptr) {
+        throw MessageGone{id};
+    }
+    const Location& location = locations_[*index];
+    if (!location.present) {
+        throw MessageGone{id};
+    }
+    UniqueFd fd = open_message_file(location.in_new ? new_fd_.get() : cur_fd_.get(), location.name.c_str());
+    if (!fd.valid()) {
+        const int error = errno;
+        if (error == ENOENT) {
+            return nullptr;  // renamed or removed: finding out means listing the Maildir
+        }
+        throw std::system_error(error, std::generic_category(), "open message " + id.value);
+    }
+    return std::make_unique<FileSource>(std::move(fd));
+}
+
 UpdateResult MaildirMailbox::remove(std::span<const StoreId> ids) {
     UpdateResult result;
     // The lease: if another session may own the mailbox now, deleting would

@@ -28,6 +28,7 @@ public:
 
     const std::vector<MessageInfo>& messages() const override { return messages_; }
     std::unique_ptr<ByteSource> open_message(const StoreId& id) override;
+    std::unique_ptr<ByteSource> try_open_message(const StoreId& id) override;
     UpdateResult remove(std::span<const StoreId> ids) override;
 
 private:

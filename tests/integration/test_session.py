@@ -220,6 +220,25 @@ class RawSessionTest(PoplarTestCase):
         self.assertIsNone(self.md.find(uids[3]))
         self.assertIsNotNone(self.md.find(uids[2]))
 
+    def test_flags_changed_behind_server_still_serve_the_same_message(self):
+        """Another program (an IMAP server, a MUA) renames a file to change its
+        flags mid-session: RETR, TOP and DELE still reach that message, by its
+        base name, and never another one."""
+        c = self.connect(self.server)
+        c.login("alice", "secret1")
+        uids = self.uid_map(c)
+        path = self.md.find(uids[2])
+        os.rename(path, path.split(":", 1)[0] + ":2,RS")
+        status, body = c.multi("RETR 2")
+        self.assertOk(status)
+        self.assertEqual(body, wire_bytes(self.msgs[uids[2]]))
+        status, body = c.multi("TOP 2 0")
+        self.assertOk(status)
+        self.assertOk(c.cmd("DELE 2"))
+        self.assertOk(c.cmd("QUIT"))
+        self.assertIsNone(self.md.find(uids[2]))
+        self.assertEqual(len(self.md.uids()), len(self.msgs) - 1)
+
     def test_pipelined_commands_answered_in_order(self):
         """RFC 2449 PIPELINING: a whole session in one write, replies in order."""
         c = self.connect(self.server)

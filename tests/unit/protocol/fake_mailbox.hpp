@@ -52,6 +52,13 @@ public:
         return std::make_unique<StringSource>(it->second);
     }
 
+    std::unique_ptr<store::ByteSource> try_open_message(const store::StoreId& id) override {
+        if (moved.count(id.value)) {
+            return nullptr;  // "renamed": the session must ask for a search
+        }
+        return open_message(id);
+    }
+
     store::UpdateResult remove(std::span<const store::StoreId> ids) override {
         store::UpdateResult result;
         for (const auto& id : ids) {
@@ -72,6 +79,7 @@ public:
     std::vector<std::string> removed;
     std::set<std::string> failing;
     std::set<std::string> unreadable;
+    std::set<std::string> moved;  // not where the snapshot saw them
 
 private:
     std::vector<store::MessageInfo> infos_;

@@ -34,6 +34,10 @@ public:
             last_credentials = output.login;
             wire += drain(session.on_login_result(answer_login(*output.login)));
         }
+        if (output.open_message) {
+            searched.push_back(*output.open_message);
+            wire += drain(session.on_message_opened(open_message_blocking(*session.mailbox(), *output.open_message)));
+        }
         if (output.update) {
             updated = *output.update;
             wire += drain(session.on_update_result(session.mailbox()->remove(*output.update)));
@@ -69,6 +73,7 @@ public:
     LoginStatus login_status = LoginStatus::ok;
     std::optional<auth::Credentials> last_credentials;
     std::vector<store::StoreId> updated;
+    std::vector<store::StoreId> searched;  // open_message requests made
     bool closed = false;
 };
 
@@ -364,6 +369,35 @@ TEST(Session, VanishedOrUnreadableMessagesGiveErrAndTheSessionGoesOn) {
     EXPECT_EQ(h.send("TOP 2 0"), "-ERR [SYS/TEMP] Message 2 cannot be read right now; try again later.\r\n");
     EXPECT_EQ(h.send("NOOP"), "+OK\r\n");
     EXPECT_EQ(h.session.stats().retrieved, 0u);
+}
+
+TEST(Session, AMovedMessageIsSearchedForOffTheIoThreadAndThenSent) {
+    Harness h = with_two_messages();
+    h.login();
+    h.mailbox->moved.insert("m2");
+    EXPECT_EQ(h.send("RETR 1"), "+OK 23 octets\r\nSubject: one\r\n\r\nhello\r\n.\r\n");
+    EXPECT_TRUE(h.searched.empty());  // found where the snapshot saw it
+    EXPECT_EQ(h.send("RETR 2"), "+OK 32 octets\r\nSubject: two\r\n\r\n..dot line\r\nbye\r\n.\r\n");
+    ASSERT_EQ(h.searched.size(), 1u);
+    EXPECT_EQ(h.searched[0].value, "m2");
+    EXPECT_EQ(h.send("LAST"), "+OK 2\r\n");
+    EXPECT_EQ(h.session.stats().retrieved, 2u);
+    EXPECT_EQ(h.send("TOP 2 0"), "+OK Top of message follows\r\nSubject: two\r\n\r\n.\r\n");
+    EXPECT_EQ(h.searched.size(), 2u);
+}
+
+TEST(Session, AMovedMessageThatIsGoneOrUnreadableGivesErrAndTheSessionGoesOn) {
+    Harness h = with_two_messages();
+    h.login();
+    h.mailbox->moved.insert("m1");
+    h.mailbox->vanish("m1");
+    EXPECT_EQ(h.send("RETR 1"), "-ERR Message 1 was removed by another program.\r\n");
+    h.mailbox->moved.insert("m2");
+    h.mailbox->unreadable.insert("m2");
+    EXPECT_EQ(h.send("TOP 2 1"), "-ERR [SYS/TEMP] Message 2 cannot be read right now; try again later.\r\n");
+    EXPECT_EQ(h.send("NOOP"), "+OK\r\n");
+    EXPECT_EQ(h.session.stats().retrieved, 0u);
+    EXPECT_EQ(h.send("LAST"), "+OK 0\r\n");
 }
 
 TEST(Session, LineTooLongAndIdleTimeoutCloseWithoutUpdate) {

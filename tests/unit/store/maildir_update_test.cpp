@@ -61,6 +61,17 @@ TEST_F(MaildirUpdate, OpensAMessageWhoseFlagsChangedBehindUs) {
     EXPECT_EQ(content_of("2.M1P1.h"), "two\n");
 }
 
+TEST_F(MaildirUpdate, TryOpenNeverSearchesAndSaysSoWhenTheFileMoved) {
+    EXPECT_EQ(read_all(*mailbox_->try_open_message(StoreId{"2.M1P1.h"})), "two\n");
+    std::filesystem::rename(md_.cur() / "2.M1P1.h:2,S", md_.cur() / "2.M1P1.h:2,RS");
+    EXPECT_EQ(mailbox_->try_open_message(StoreId{"2.M1P1.h"}), nullptr);
+    // The search (on the worker pool, in the server) finds it, and after that
+    // the fast path knows the new name.
+    EXPECT_EQ(content_of("2.M1P1.h"), "two\n");
+    EXPECT_EQ(read_all(*mailbox_->try_open_message(StoreId{"2.M1P1.h"})), "two\n");
+    EXPECT_THROW(mailbox_->try_open_message(StoreId{"nope"}), MessageGone);
+}
+
 TEST_F(MaildirUpdate, FindsAMessageMovedBackToNew) {
     std::filesystem::rename(md_.cur() / "1.M1P1.h:2,", md_.new_dir() / "1.M1P1.h");
     EXPECT_EQ(content_of("1.M1P1.h"), "one\n");
