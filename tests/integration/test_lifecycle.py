@@ -11,7 +11,7 @@ import time
 import tomllib
 import unittest
 
-from poplar_fixture import PoplarTestCase, PopClient, Server, TIMEOUT, wire_bytes
+from poplar_fixture import POPLAR_BIN, PoplarTestCase, PopClient, Server, TIMEOUT, wire_bytes
 
 
 class MailSafetyTest(PoplarTestCase):
@@ -184,6 +184,31 @@ class ReloadTest(PoplarTestCase):
         c = self.connect(server)
         c.login("alice", "secret1")
         self.assertOk(c.cmd("QUIT"))
+
+    def test_a_log_reader_that_goes_away_does_not_kill_the_server(self):
+        """Review finding: with stderr a pipe whose reader has gone (a log
+        shipper restarting), the next log line must not kill poplar (SIGPIPE)."""
+        proc = subprocess.Popen([POPLAR_BIN, "serve", "--config", self.write_config()],
+                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        self.addCleanup(lambda: proc.poll() is None and (proc.kill(), proc.wait()))
+        port = None
+        for raw in proc.stderr:
+            line = raw.decode(errors="replace").strip()
+            m = re.search(r"listening on 127\.0\.0\.1:(\d+)", line)
+            if m:
+                port = int(m.group(1))
+            if line == "poplar: ready":
+                break
+        self.assertIsNotNone(port)
+        proc.stderr.close()  # the reader goes away
+        for _ in range(2):  # each session writes log lines into the broken pipe
+            c = PopClient(port)
+            c.login("alice", "secret1")
+            self.assertOk(c.cmd("QUIT"))
+            c.close()
+        self.assertIsNone(proc.poll(), "poplar died writing to a closed log pipe")
+        proc.terminate()
+        self.assertEqual(proc.wait(TIMEOUT), 0)
 
     def test_signals_right_after_ready_are_handled(self):
         """'ready' means the signal handlers are in place: HUP must not kill, TERM exits 0."""
