@@ -9,8 +9,8 @@ namespace poplar::cli {
 
 // Reads and parses the passwd-file, and writes what an administrator should
 // know to `out`: the user count, each skipped line (with its number, never a
-// secret), each user whose {SCHEME} poplar does not know. Returns true when the
-// file was read and every line gives a usable user.
+// secret), each unknown {SCHEME} with a user who has it. Returns true when the
+// file was read and every line gives a usable user. Never throws.
 bool report_passwd_file(const std::filesystem::path& path, std::ostream& out);
 
 } // namespace poplar::cli

@@ -216,6 +216,9 @@ asio::awaitable<Connection::Flow> Connection::handle(protocol::Output output) {
         const store::StoreId& id = *output.open_message;
         suspend_deadline();
         auto opened = co_await run_blocking(server_.pool, [&] { return protocol::open_message_blocking(*mailbox, id); });
+        if (shutting_down_ || timed_out_) {
+            co_return Flow::stop;  // nothing will be sent: do not count it as retrieved
+        }
         arm_deadline();
         co_return co_await handle(session_.on_message_opened(std::move(opened)));
     }

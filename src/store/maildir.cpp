@@ -32,47 +32,71 @@ namespace {
     throw_error(errno, action, path);
 }
 
-// Gives a directory this open just created to the mail user (see maildir.hpp).
-void hand_over(int at_fd, const std::filesystem::path& path, const std::optional<MaildirOwner>& owner) {
-    if (owner && ::geteuid() == 0 && ::fchownat(at_fd, path.c_str(), owner->uid, owner->gid, AT_SYMLINK_NOFOLLOW) != 0) {
+// A Maildir and its folders are private to their owner (Dovecot does the
+// same). A parent poplar has to create (the mail root, a domain folder) is
+// shared by many users: it stays the server's and only lets them pass.
+constexpr mode_t maildir_mode = 0700;
+constexpr mode_t parent_mode = 0711;
+
+// Gives a directory this open just created, held open as `fd`, to the mail
+// user (see maildir.hpp). By descriptor, so a name swapped meanwhile cannot
+// make root chown something else.
+void hand_over(int fd, const std::filesystem::path& path, const std::optional<MaildirOwner>& owner) {
+    if (owner && ::geteuid() == 0 && ::fchown(fd, owner->uid, owner->gid) != 0) {
         throw_errno("chown", path);
     }
 }
 
-// mkdir -p with mode 0700: mail is private to its owner (Dovecot does the same).
-void make_directories(const std::filesystem::path& path, const std::optional<MaildirOwner>& owner) {
-    if (::mkdir(path.c_str(), 0700) == 0) {
-        hand_over(AT_FDCWD, path, owner);
-        return;
+// mkdir -p: missing parents with parent_mode, `path` itself with `mode`.
+// Returns whether `path` was created by this call.
+bool make_directories(const std::filesystem::path& path, mode_t mode) {
+    if (::mkdir(path.c_str(), mode) == 0) {
+        return true;
     }
     if (errno == EEXIST) {
-        return;
+        return false;
     }
     if (errno != ENOENT || !path.has_relative_path() || path.parent_path() == path) {
         throw_errno("create", path);
     }
-    // Parents (the mail root, a domain folder) are shared: they stay the
-    // server's; only the Maildir itself goes to its user.
-    make_directories(path.parent_path(), std::nullopt);
-    if (::mkdir(path.c_str(), 0700) == 0) {
-        hand_over(AT_FDCWD, path, owner);
-    } else if (errno != EEXIST) {
+    make_directories(path.parent_path(), parent_mode);
+    if (::mkdir(path.c_str(), mode) == 0) {
+        return true;
+    }
+    if (errno != EEXIST) {
         throw_errno("create", path);
     }
+    return false;
 }
 
-UniqueFd open_directory(int at_fd, const std::filesystem::path& path, bool create,
-                        const std::optional<MaildirOwner>& owner = std::nullopt) {
-    if (create) {
-        if (::mkdirat(at_fd, path.c_str(), 0700) == 0) {
-            hand_over(at_fd, path, owner);
-        } else if (errno != EEXIST) {
-            throw_errno("create", path);
-        }
-    }
-    UniqueFd fd(::openat(at_fd, path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+// Opens the Maildir itself. Its path comes from the administrator's config and
+// may go through symlinks (a moved spool).
+UniqueFd open_maildir_root(const std::filesystem::path& dir, const std::optional<MaildirOwner>& owner) {
+    const bool created = make_directories(dir, maildir_mode);
+    UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (!fd.valid()) {
-        throw_errno("open", path);
+        throw_errno("open", dir);
+    }
+    if (created) {
+        hand_over(fd.get(), dir, owner);
+    }
+    return fd;
+}
+
+// Opens (creating if missing) cur/, new/ or tmp/. Never through a symlink:
+// the Maildir may belong to the mail user, who must not be able to point
+// poplar (running as root) at another directory to read or delete in.
+UniqueFd open_subdirectory(int dir_fd, const char* name, const std::optional<MaildirOwner>& owner) {
+    const bool created = ::mkdirat(dir_fd, name, maildir_mode) == 0;
+    if (!created && errno != EEXIST) {
+        throw_errno("create", name);
+    }
+    UniqueFd fd(::openat(dir_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!fd.valid()) {
+        throw_errno("open", name);
+    }
+    if (created) {
+        hand_over(fd.get(), name, owner);
     }
     return fd;
 }
@@ -108,9 +132,7 @@ std::optional<std::uint64_t> message_size(const Candidate& candidate, int cur_fd
     return size;
 }
 
-OpenResult open_locked(int dir_fd, MailboxLock lock) {
-    UniqueFd cur_fd = open_directory(dir_fd, "cur", false);
-    UniqueFd new_fd = open_directory(dir_fd, "new", false);
+OpenResult open_locked(int dir_fd, UniqueFd cur_fd, UniqueFd new_fd, MailboxLock lock) {
 
     std::vector<FoundFile> files = move_new_and_list(new_fd.get(), cur_fd.get());
     std::vector<Candidate> candidates;
@@ -159,11 +181,10 @@ OpenResult open_locked(int dir_fd, MailboxLock lock) {
 }
 
 OpenResult open_or_throw(const std::filesystem::path& dir, const std::optional<MaildirOwner>& owner) {
-    make_directories(dir, owner);
-    UniqueFd dir_fd = open_directory(AT_FDCWD, dir, false);
-    for (const char* sub : {"cur", "new", "tmp"}) {
-        open_directory(dir_fd.get(), sub, true, owner);
-    }
+    UniqueFd dir_fd = open_maildir_root(dir, owner);
+    UniqueFd cur_fd = open_subdirectory(dir_fd.get(), "cur", owner);
+    UniqueFd new_fd = open_subdirectory(dir_fd.get(), "new", owner);
+    open_subdirectory(dir_fd.get(), "tmp", owner);  // for delivery agents; poplar never reads it
 
     LockAttempt attempt = MailboxLock::try_acquire(dir / "poplar.lock");
     if (attempt.outcome == LockOutcome::in_use) {
@@ -172,7 +193,7 @@ OpenResult open_or_throw(const std::filesystem::path& dir, const std::optional<M
     if (attempt.outcome != LockOutcome::acquired) {
         throw std::system_error(attempt.error, "lock " + (dir / "poplar.lock").string());
     }
-    return open_locked(dir_fd.get(), std::move(*attempt.lock));
+    return open_locked(dir_fd.get(), std::move(cur_fd), std::move(new_fd), std::move(*attempt.lock));
 }
 
 } // namespace

@@ -60,20 +60,27 @@ void MaildirMailbox::rescan() {
 
 template <typename Attempt>
 int MaildirMailbox::on_message_file(std::size_t index, Attempt attempt) {
+    bool rescanned = false;
     for (int round = 0;; ++round) {
         const Location& location = locations_[index];
         if (!location.present) {
-            return ENOENT;
-        }
-        int dir_fd = location.in_new ? new_fd_.get() : cur_fd_.get();
-        int error = attempt(dir_fd, location.name.c_str());
-        if (error != ENOENT) {
-            return error;
-        }
-        if (round == max_rescans) {
-            return EAGAIN;
+            // Not seen by the last scan. A scan that raced another program's
+            // rename can miss a file, so one fresh look before "gone".
+            if (rescanned) {
+                return ENOENT;
+            }
+        } else {
+            int dir_fd = location.in_new ? new_fd_.get() : cur_fd_.get();
+            int error = attempt(dir_fd, location.name.c_str());
+            if (error != ENOENT) {
+                return error;
+            }
+            if (round == max_rescans) {
+                return EAGAIN;
+            }
         }
         rescan();
+        rescanned = true;
     }
 }
 
@@ -103,7 +110,7 @@ std::unique_ptr<ByteSource> MaildirMailbox::try_open_message(const StoreId& id) 
     }
     const Location& location = locations_[*index];
     if (!location.present) {
-        throw MessageGone{id};
+        return nullptr;  // only a scan (on the worker pool) can tell moved from gone
     }
     UniqueFd fd = open_message_file(location.in_new ? new_fd_.get() : cur_fd_.get(), location.name.c_str());
     if (!fd.valid()) {

@@ -77,6 +77,33 @@ TEST(Maildir, ACreatedMaildirBelongsToTheMailUserButItsParentsDoNot) {
         EXPECT_EQ(owner_of(path), std::pair(uid_t{4321}, gid_t{8765})) << path;
     }
     EXPECT_EQ(owner_of(temp.path() / "domain"), std::pair(uid_t{0}, gid_t{0}));
+    // A shared parent lets users pass but not list or write; the Maildir is private.
+    struct stat st {};
+    ASSERT_EQ(::stat((temp.path() / "domain").c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 07777, 0711u);
+    ASSERT_EQ(::stat(dir.c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 07777, 0700u);
+}
+
+// Review finding: the Maildir may belong to the mail user, who must not be
+// able to point poplar (running as root) at another directory through a
+// symlinked cur/ or new/.
+TEST(Maildir, ASymlinkedCurOrNewIsRefusedAndItsTargetUntouched) {
+    for (const char* sub : {"cur", "new"}) {
+        TempDir temp;
+        const auto elsewhere = temp.path() / "elsewhere";
+        std::filesystem::create_directory(elsewhere);
+        write_file(elsewhere / "1.M1P1.h:2,", "secret\n");
+        const auto dir = temp.path() / "Maildir";
+        std::filesystem::create_directory(dir);
+        for (const char* other : {"cur", "new", "tmp"}) {
+            if (std::string_view(other) != sub) std::filesystem::create_directory(dir / other);
+        }
+        std::filesystem::create_directory_symlink(elsewhere, dir / sub);
+        OpenResult opened = open_maildir(dir);
+        EXPECT_EQ(opened.status, OpenStatus::permanent) << sub << ": " << opened.detail;
+        EXPECT_EQ(read_file(elsewhere / "1.M1P1.h:2,"), "secret\n") << sub;
+    }
 }
 
 TEST(Maildir, AnExistingMaildirKeepsItsOwner) {

@@ -72,6 +72,18 @@ TEST_F(MaildirUpdate, TryOpenNeverSearchesAndSaysSoWhenTheFileMoved) {
     EXPECT_THROW(mailbox_->try_open_message(StoreId{"nope"}), MessageGone);
 }
 
+// Review finding: a scan that ran while another program was renaming a file
+// can miss it; that must not make the message "gone" for the whole session.
+TEST_F(MaildirUpdate, AMessageAScanMissedIsLookedForAgain) {
+    const auto path = md_.cur() / "2.M1P1.h:2,S";
+    const auto aside = md_.dir() / "aside";
+    std::filesystem::rename(path, aside);
+    EXPECT_THROW(content_of("2.M1P1.h"), MessageGone);  // the scan did not see it
+    std::filesystem::rename(aside, md_.cur() / "2.M1P1.h:2,RS");
+    EXPECT_EQ(mailbox_->try_open_message(StoreId{"2.M1P1.h"}), nullptr);  // "look on the pool"
+    EXPECT_EQ(content_of("2.M1P1.h"), "two\n");
+}
+
 TEST_F(MaildirUpdate, FindsAMessageMovedBackToNew) {
     std::filesystem::rename(md_.cur() / "1.M1P1.h:2,", md_.new_dir() / "1.M1P1.h");
     EXPECT_EQ(content_of("1.M1P1.h"), "one\n");
