@@ -177,6 +177,20 @@ asio::awaitable<bool> Connection::flush() {
     co_return !ec;
 }
 
+// A request the session made (login, UPDATE, a message search): the replies
+// before it go out first, and the time the server works on it is not counted
+// as the client's idleness. nullopt when the replies could not be written.
+template <typename Start>
+asio::awaitable<std::optional<typename std::invoke_result_t<Start&>::value_type>> Connection::carry_out(Start start) {
+    if (!co_await flush()) {
+        co_return std::nullopt;
+    }
+    suspend_deadline();
+    auto result = co_await start();
+    arm_deadline();
+    co_return std::move(result);
+}
+
 asio::awaitable<Connection::Flow> Connection::handle(protocol::Output output) {
     pending_ += output.text;
     if (output.body) {
@@ -189,38 +203,27 @@ asio::awaitable<Connection::Flow> Connection::handle(protocol::Output output) {
         }
     }
     if (output.login) {
-        if (!co_await flush()) {
-            co_return Flow::stop;
-        }
-        suspend_deadline();
-        auto result = co_await perform_login(std::move(*output.login), *runtime_, server_.pool, client_ip_);
-        arm_deadline();
-        co_return co_await handle(session_.on_login_result(std::move(result)));
+        auto result = co_await carry_out(
+            [&] { return perform_login(std::move(*output.login), *runtime_, server_.pool, client_ip_); });
+        if (!result) co_return Flow::stop;
+        co_return co_await handle(session_.on_login_result(std::move(*result)));
     }
     if (output.update) {
-        if (!co_await flush()) {
-            co_return Flow::stop;
-        }
         store::Mailbox* mailbox = session_.mailbox();
         const auto& ids = *output.update;
-        suspend_deadline();
-        const store::UpdateResult result = co_await run_blocking(server_.pool, [&] { return mailbox->remove(ids); });
-        arm_deadline();
-        co_return co_await handle(session_.on_update_result(result));
+        auto result = co_await carry_out([&] { return run_blocking(server_.pool, [&] { return mailbox->remove(ids); }); });
+        if (!result) co_return Flow::stop;
+        co_return co_await handle(session_.on_update_result(*result));
     }
     if (output.open_message) {
-        if (!co_await flush()) {
-            co_return Flow::stop;
-        }
         store::Mailbox* mailbox = session_.mailbox();
         const store::StoreId& id = *output.open_message;
-        suspend_deadline();
-        auto opened = co_await run_blocking(server_.pool, [&] { return protocol::open_message_blocking(*mailbox, id); });
-        if (shutting_down_ || timed_out_) {
+        auto opened = co_await carry_out(
+            [&] { return run_blocking(server_.pool, [&] { return protocol::open_message_blocking(*mailbox, id); }); });
+        if (!opened || shutting_down_ || timed_out_) {
             co_return Flow::stop;  // nothing will be sent: do not count it as retrieved
         }
-        arm_deadline();
-        co_return co_await handle(session_.on_message_opened(std::move(opened)));
+        co_return co_await handle(session_.on_message_opened(std::move(*opened)));
     }
     if (output.close) {
         co_await flush();

@@ -19,6 +19,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <type_traits>
 
 namespace poplar::net {
 
@@ -58,6 +59,8 @@ private:
     asio::awaitable<void> serve();
     asio::awaitable<void> watchdog();
     asio::awaitable<Flow> handle(protocol::Output output);
+    template <typename Start>
+    asio::awaitable<std::optional<typename std::invoke_result_t<Start&>::value_type>> carry_out(Start start);
     asio::awaitable<bool> flush();
     void arm_deadline();
     void suspend_deadline();

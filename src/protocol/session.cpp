@@ -385,18 +385,27 @@ Output Session::cmd_stat() {
 // LIST and UIDL have one shape (RFC 1939 sections 5 and 7): with an argument,
 // "+OK n value" for one live message; without, a line per live message.
 Output Session::per_message(std::optional<std::string_view> arg, std::string header, MessageField field) {
-    auto value = [field](const store::MessageInfo& info) {
-        return field == MessageField::size ? std::to_string(info.size) : info.uidl;
+    // "n value" appended in place: a 100,000-line UIDL listing makes no
+    // temporary string per line.
+    auto append_line = [field](std::string& out, MessageNumber number, const store::MessageInfo& info) {
+        if (field == MessageField::size) {
+            fmt::format_to(std::back_inserter(out), "{} {}", number.value, info.size);
+        } else {
+            fmt::format_to(std::back_inserter(out), "{} {}", number.value, info.uidl);
+        }
     };
     if (arg) {
         Output error;
         const auto index = live_message(*arg, error);
         if (!index) return error;
-        return reply(ok(fmt::format("{} {}", to_number(*index).value, value(*snapshot_[index->value].info))));
+        std::string text;
+        append_line(text, to_number(*index), *snapshot_[index->value].info);
+        return reply(ok(text));
     }
-    return reply(ok(header), make_listing_body(snapshot_.size(), [this, value](std::size_t i, std::string& out) {
+    return reply(ok(header), make_listing_body(snapshot_.size(), [this, append_line](std::size_t i, std::string& out) {
                      if (!snapshot_[i].deleted) {
-                         fmt::format_to(std::back_inserter(out), "{} {}\r\n", i + 1, value(*snapshot_[i].info));
+                         append_line(out, to_number(SnapshotIndex{i}), *snapshot_[i].info);
+                         out += "\r\n";
                      }
                  }));
 }
