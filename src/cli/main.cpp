@@ -1,5 +1,6 @@
 // poplar's command line: one binary, subcommands (serve, check-config).
 #include "cli/passwd_report.hpp"
+#include "cli/tls_report.hpp"
 #include "config/config.hpp"
 #include "net/server.hpp"
 
@@ -92,7 +93,8 @@ config and the passwd-file. Logs go to stderr.)");
         if (check->parsed()) {
             const Config config = load_config(check_options);
             std::cout << poplar::config::describe(config);
-            // Exit 1: the config is valid but some users could not log in.
+            // Exit 2: the server would not start; 1: some users could not log in.
+            if (!poplar::cli::report_tls(config, std::cerr)) return 2;
             return poplar::cli::report_passwd_file(config.passwd_file, std::cerr) ? 0 : 1;
         }
         const Config config = load_config(serve_options);

@@ -4,9 +4,11 @@
 #include "config/value.hpp"
 
 #include <algorithm>
+#include <array>
 #include <arpa/inet.h>
 #include <cctype>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <netinet/in.h>
 
 namespace poplar::config {
@@ -108,6 +110,62 @@ std::optional<std::string> check_hostname(const Value& value) {
     if (!allowed)
         return "must be a host name: letters, digits, '-' and '.' only (it is sent in the greeting)";
     return std::nullopt;
+}
+
+std::optional<std::string> check_tls_version(const Value& value) {
+    const auto& version = std::get<std::string>(value);
+    if (version != "TLSv1.2" && version != "TLSv1.3")
+        return R"(must be "TLSv1.2" or "TLSv1.3" (older versions are broken))";
+    return std::nullopt;
+}
+
+std::optional<unsigned> expire_days(std::string_view value) {
+    if (value == "never") return std::nullopt;
+    return static_cast<unsigned>(parse_unsigned(value));
+}
+
+std::optional<std::string> check_expire(const Value& value) {
+    const auto& text = std::get<std::string>(value);
+    if (text == "never") return std::nullopt;
+    try {
+        if (parse_unsigned(text) <= 36500) return std::nullopt;
+    } catch (const InvalidValue&) {
+    }
+    return R"(must be "never" or a number of days from 0 to 36500)";
+}
+
+std::span<const std::string_view> sasl_mechanism_names() {
+    static constexpr std::array<std::string_view, 6> names{"SCRAM-SHA-256-PLUS", "SCRAM-SHA-256", "SCRAM-SHA-1",
+                                                           "PLAIN",              "LOGIN",         "CRAM-MD5"};
+    return names;
+}
+
+std::optional<std::string> check_auth_mechanisms(const Value& value) {
+    const auto& mechanisms = std::get<std::vector<std::string>>(value);
+    const auto known = sasl_mechanism_names();
+    for (auto it = mechanisms.begin(); it != mechanisms.end(); ++it) {
+        if (std::find(known.begin(), known.end(), *it) == known.end())
+            return fmt::format("lists {}, which is not one of {}", quote(*it, shown), fmt::join(known, ", "));
+        if (std::find(mechanisms.begin(), it, *it) != it)
+            return fmt::format("lists {} twice", quote(*it, shown));
+    }
+    return std::nullopt;
+}
+
+std::vector<std::string> check_combination(const Config& config) {
+    std::vector<std::string> problems;
+    const bool tls = !config.tls_certificate.empty() || !config.tls_private_key.empty();
+    if (tls && (config.tls_certificate.empty() || config.tls_private_key.empty()))
+        problems.push_back("tls_certificate and tls_private_key must be set together");
+    if (!config.listen_tls.empty() && config.tls_certificate.empty())
+        problems.push_back("listen_tls needs tls_certificate and tls_private_key");
+    for (const auto& address : config.listen_tls)
+        if (std::find(config.listen.begin(), config.listen.end(), address) != config.listen.end())
+            problems.push_back(fmt::format("{} is in both listen and listen_tls", quote(address, shown)));
+    for (const auto& address : config.allow_plaintext_auth)
+        if (std::find(config.listen.begin(), config.listen.end(), address) == config.listen.end())
+            problems.push_back(fmt::format("allow_plaintext_auth lists {}, which is not in listen", quote(address, shown)));
+    return problems;
 }
 
 } // namespace poplar::config

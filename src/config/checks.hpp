@@ -2,9 +2,13 @@
 // path template, the host name.
 #pragma once
 
+#include "config/config.hpp"
 #include "config/value.hpp"
 
 #include <optional>
+#include <span>
+#include <string_view>
+#include <vector>
 #include <string>
 
 namespace poplar::config {
@@ -20,5 +24,24 @@ std::optional<std::string> check_mail_path(const Value& value);
 // Empty, or letters, digits, '-' and '.': the name goes into the greeting and
 // the APOP timestamp, where a space, '<' or '>' would break clients.
 std::optional<std::string> check_hostname(const Value& value);
+
+// "TLSv1.2" or "TLSv1.3".
+std::optional<std::string> check_tls_version(const Value& value);
+
+// "never", or a number of days from 0 to 36500.
+std::optional<std::string> check_expire(const Value& value);
+
+// The days an `expire` value gives (nullopt: never); the value must have passed check_expire.
+std::optional<unsigned> expire_days(std::string_view value);
+
+// The SASL mechanisms poplar implements, by their RFC names.
+std::span<const std::string_view> sasl_mechanism_names();
+
+// Names of SASL mechanisms poplar implements, none twice.
+std::optional<std::string> check_auth_mechanisms(const Value& value);
+
+// Rules across keys (TLS files set together, listen_tls and listen apart,
+// allow_plaintext_auth naming listen addresses): one message per problem.
+std::vector<std::string> check_combination(const Config& config);
 
 } // namespace poplar::config

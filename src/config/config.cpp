@@ -2,6 +2,7 @@
 // pass over every key; and describe(), the effective config as TOML.
 #include "config/config.hpp"
 
+#include "config/checks.hpp"
 #include "config/keys.hpp"
 #include "config/value.hpp"
 
@@ -258,6 +259,11 @@ Config load(const std::optional<std::filesystem::path>& file, const std::vector<
     Config config;
     for (const Key& key : keys())
         set(config, key, entries[index_of(key)].value);
+    std::string message;
+    for (const std::string& problem : check_combination(config))
+        message += (message.empty() ? "" : "\n") + problem;
+    if (!message.empty())
+        throw ConfigError(message);
     return config;
 }
 

@@ -16,6 +16,25 @@ namespace poplar::config {
 struct Config {
     // Listening sockets, "address:port" ("[::1]:1110" for IPv6).
     std::vector<std::string> listen{"127.0.0.1:1110"};
+    // Implicit-TLS listening sockets (RFC 8314, port 995): TLS from the first byte.
+    std::vector<std::string> listen_tls{};
+    // Listeners (from `listen`) where plaintext auth is allowed without TLS from
+    // any address; loopback and TLS connections are always allowed.
+    std::vector<std::string> allow_plaintext_auth{};
+    // Certificate chain (PEM, server certificate first) and its private key;
+    // both empty: no TLS (no STLS, no listen_tls).
+    std::filesystem::path tls_certificate{};
+    std::filesystem::path tls_private_key{};
+    // "TLSv1.2" or "TLSv1.3".
+    std::string tls_min_version{"TLSv1.2"};
+    // TLS 1.2 cipher list and TLS 1.3 cipher suites (OpenSSL syntax): Mozilla's "intermediate".
+    std::string tls_ciphers{
+        "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"
+        "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:"
+        "DHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES256-GCM-SHA384:DHE-RSA-CHACHA20-POLY1305"};
+    std::string tls_ciphersuites{"TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256"};
+    // Time allowed for a TLS handshake (STLS or implicit TLS).
+    std::chrono::seconds tls_handshake_timeout{15};
     // Event-loop threads; 0 means one per core.
     unsigned workers = 0;
     // Threads for blocking work (password hashing, mailbox scans); 0 means 2 per core.
@@ -28,6 +47,12 @@ struct Config {
     std::string mail_path{"/var/mail/poplar/%u"};
     // Offer APOP (timestamp in the greeting); works only for {PLAIN} secrets.
     bool apop = false;
+    // SASL mechanisms offered by AUTH (RFC 5034), in the order CAPA lists them.
+    std::vector<std::string> auth_mechanisms{"SCRAM-SHA-256-PLUS", "SCRAM-SHA-256", "SCRAM-SHA-1", "PLAIN", "LOGIN"};
+    // RFC 2449 EXPIRE: days a retrieved message is kept, or "never".
+    std::string expire{"never"};
+    // RFC 2449 LOGIN-DELAY: shortest time between two logins of a user; 0 for none.
+    std::chrono::seconds login_delay{0};
     // Answer RFC 1225 LAST, still sent by some old clients.
     bool last_command = true;
     // Delay before answering a failed login (same for unknown user and bad password).

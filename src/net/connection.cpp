@@ -15,6 +15,7 @@
 #include <openssl/rand.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <system_error>
 
 namespace poplar::net {
@@ -37,8 +38,15 @@ std::string make_apop_timestamp(const std::string& hostname) {
     return fmt::format("<{}.{:016x}@{}>", ::getpid(), nonce, hostname);
 }
 
-protocol::SessionSettings session_settings(const Runtime& runtime) {
+protocol::SessionSettings session_settings(const Runtime& runtime, const Listener& listener, bool loopback) {
     protocol::SessionSettings settings;
+    settings.tls_active = listener.implicit_tls;
+    settings.stls_offered = !listener.implicit_tls && runtime.tls != nullptr;
+    // Dovecot's rule: a password may cross the network only inside TLS; on
+    // loopback it never crosses a network at all.
+    const auto& allowed = runtime.config.allow_plaintext_auth;
+    settings.plaintext_auth_allowed = listener.implicit_tls || loopback ||
+                                      std::find(allowed.begin(), allowed.end(), listener.address) != allowed.end();
     settings.hostname = runtime.hostname;
     if (runtime.config.apop) {
         settings.apop_timestamp = make_apop_timestamp(runtime.hostname);
@@ -49,22 +57,39 @@ protocol::SessionSettings session_settings(const Runtime& runtime) {
     return settings;
 }
 
-std::string peer_ip(const asio::ip::tcp::socket& socket) {
+std::optional<asio::ip::address> peer_address(const asio::ip::tcp::socket& socket) {
     asio::error_code ec;
     const auto endpoint = socket.remote_endpoint(ec);
-    return ec ? std::string("unknown") : endpoint.address().to_string();
+    if (ec) return std::nullopt;
+    return endpoint.address();
+}
+
+std::string peer_ip(const asio::ip::tcp::socket& socket) {
+    const auto address = peer_address(socket);
+    return address ? address->to_string() : std::string("unknown");
+}
+
+bool on_loopback(const asio::ip::tcp::socket& socket) {
+    const auto address = peer_address(socket);
+    if (!address) return false;
+    if (address->is_v6() && address->to_v6().is_v4_mapped()) {
+        return asio::ip::make_address_v4(asio::ip::v4_mapped, address->to_v6()).is_loopback();
+    }
+    return address->is_loopback();
 }
 
 } // namespace
 
-Connection::Connection(asio::ip::tcp::socket socket, ServerContext& server)
-    : socket_(std::move(socket)),
+Connection::Connection(asio::ip::tcp::socket socket, const Listener& listener, ServerContext& server)
+    : transport_(std::move(socket)),
       server_(server),
       runtime_(server.runtime()),
-      client_ip_(peer_ip(socket_)),
-      session_(session_settings(*runtime_)),
+      listener_(listener),
+      client_ip_(peer_ip(transport_.socket())),
+      client_on_loopback_(on_loopback(transport_.socket())),
+      session_(session_settings(*runtime_, listener_, client_on_loopback_)),
       framer_(runtime_->config.max_line_length),
-      timer_(socket_.get_executor()),
+      timer_(transport_.socket().get_executor()),
       connected_at_(std::chrono::steady_clock::now()) {}
 
 asio::awaitable<void> Connection::run(std::shared_ptr<Connection> self) {
@@ -85,8 +110,7 @@ asio::awaitable<void> Connection::finish_and_log() {
     }
     finished_ = true;
     timer_.cancel();
-    asio::error_code ignored;
-    socket_.close(ignored);
+    transport_.close();
 
     const auto& stats = session_.stats();
     if (!reason) reason = stats.end;
@@ -105,14 +129,18 @@ asio::awaitable<void> Connection::finish_and_log() {
 
 void Connection::request_shutdown() {
     shutting_down_ = true;
-    asio::error_code ignored;
-    socket_.cancel(ignored);
+    transport_.cancel();
 }
 
 void Connection::arm_deadline() {
     using duration = std::chrono::steady_clock::duration;
     const auto& config = runtime_->config;
-    if (session_.state() == protocol::SessionState::transaction) {
+    if (in_handshake_) {
+        // A handshake has its own, shorter allowance, within the login one.
+        deadline_ = std::min(connected_at_ + std::chrono::duration_cast<duration>(config.login_timeout),
+                             std::chrono::steady_clock::now() +
+                                 std::chrono::duration_cast<duration>(config.tls_handshake_timeout));
+    } else if (session_.state() == protocol::SessionState::transaction) {
         // RFC 1939 section 3: an inactivity timer, restarted by any activity.
         deadline_ = std::chrono::steady_clock::now() + std::chrono::duration_cast<duration>(config.idle_timeout);
     } else {
@@ -144,8 +172,7 @@ asio::awaitable<void> Connection::watchdog() {
         }
         if (std::chrono::steady_clock::now() >= deadline_) {
             timed_out_ = true;
-            asio::error_code ignored;
-            socket_.cancel(ignored);
+            transport_.cancel();
             co_return;
         }
     }
@@ -154,10 +181,13 @@ asio::awaitable<void> Connection::watchdog() {
 void Connection::send_last_words(const std::string& text) {
     // One short line, best effort and without waiting: a client that stopped
     // reading must not hold the session open.
+    if (transport_.tls_active() || listener_.implicit_tls) {
+        return;  // no TLS session to say it in: the close says it
+    }
     asio::error_code ec;
-    socket_.non_blocking(true, ec);
+    transport_.socket().non_blocking(true, ec);
     if (!ec) {
-        socket_.write_some(asio::buffer(text), ec);
+        transport_.socket().write_some(asio::buffer(text), ec);
     }
 }
 
@@ -172,9 +202,25 @@ asio::awaitable<bool> Connection::flush() {
     }
     arm_deadline();
     asio::error_code ec;
-    co_await asio::async_write(socket_, asio::buffer(pending_), asio::redirect_error(asio::use_awaitable, ec));
+    co_await transport_.write(asio::buffer(pending_), ec);
     pending_.clear();
     co_return !ec;
+}
+
+asio::awaitable<bool> Connection::start_tls() {
+    in_handshake_ = true;
+    arm_deadline();
+    asio::error_code ec;
+    co_await transport_.start_tls(runtime_->tls, ec);
+    in_handshake_ = false;
+    if (ec || shutting_down_ || timed_out_) {
+        log("tls handshake failed ip={} reason={}", client_ip_,
+            protocol::sanitize_for_log(timed_out_ ? std::string("timeout") : describe_tls_error(ec), 200));
+        end_reason_ = protocol::EndReason::tls_failed;
+        co_return false;
+    }
+    arm_deadline();
+    co_return true;
 }
 
 // A request the session made (login, UPDATE, a message search): the replies
@@ -225,8 +271,18 @@ asio::awaitable<Connection::Flow> Connection::handle(protocol::Output output) {
         }
         co_return co_await handle(session_.on_message_opened(std::move(*opened)));
     }
+    if (output.start_tls) {
+        // RFC 2595 section 4 and the STARTTLS injection class: whatever the
+        // client sent after STLS was sent in the clear and is never executed.
+        if (!co_await flush()) co_return Flow::stop;
+        framer_.clear();
+        if (!co_await start_tls()) co_return Flow::stop;
+        session_.on_tls_started();
+    }
     if (output.close) {
-        co_await flush();
+        if (co_await flush()) {
+            co_await transport_.say_goodbye();
+        }
         co_return Flow::stop;
     }
     co_return Flow::go_on;
@@ -234,7 +290,7 @@ asio::awaitable<Connection::Flow> Connection::handle(protocol::Output output) {
 
 asio::awaitable<void> Connection::serve() {
     asio::error_code ec;
-    socket_.set_option(asio::ip::tcp::no_delay(true), ec);  // no reply waits on Nagle
+    transport_.socket().set_option(asio::ip::tcp::no_delay(true), ec);  // no reply waits on Nagle
 
     const auto& config = runtime_->config;
     std::optional<ConnectionTicket> ticket =
@@ -250,7 +306,10 @@ asio::awaitable<void> Connection::serve() {
         co_return;
     }
     arm_deadline();
-    asio::co_spawn(socket_.get_executor(), watchdog(), asio::detached);
+    asio::co_spawn(executor(), watchdog(), asio::detached);
+    if (listener_.implicit_tls && !co_await start_tls()) {
+        co_return;
+    }
     pending_ = session_.greeting();
     if (!co_await flush()) {
         co_return;
@@ -281,8 +340,7 @@ asio::awaitable<void> Connection::serve() {
             co_return;
         }
         arm_deadline();
-        const std::size_t n = co_await socket_.async_read_some(asio::buffer(read_buffer_),
-                                                               asio::redirect_error(asio::use_awaitable, ec));
+        const std::size_t n = co_await transport_.read_some(asio::buffer(read_buffer_), ec);
         if (ec) {
             if (timed_out_ && !shutting_down_) {
                 session_.on_idle_timeout();  // ends the session; RFC 1939 wants no reply

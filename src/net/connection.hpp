@@ -4,6 +4,7 @@
 
 #include "net/connection_limits.hpp"
 #include "net/runtime.hpp"
+#include "net/transport.hpp"
 #include "protocol/line_framer.hpp"
 #include "protocol/session.hpp"
 
@@ -25,6 +26,12 @@ namespace poplar::net {
 
 class ConnectionRegistry;
 
+// What a connection needs to know about the socket it was accepted on.
+struct Listener {
+    std::string address;       // as written in the config (listen or listen_tls)
+    bool implicit_tls = false; // listen_tls: TLS from the first byte
+};
+
 // What every connection shares with the server.
 struct ServerContext {
     asio::thread_pool& pool;
@@ -38,7 +45,7 @@ struct ServerContext {
 
 class Connection : public std::enable_shared_from_this<Connection> {
 public:
-    Connection(asio::ip::tcp::socket socket, ServerContext& server);
+    Connection(asio::ip::tcp::socket socket, const Listener& listener, ServerContext& server);
 
     // Runs the session to its end, then logs one line about it. Never throws.
     // The connection must already be in the server's registry.
@@ -50,7 +57,7 @@ public:
     void request_shutdown();
 
     // The loop this connection lives on.
-    asio::any_io_executor executor() { return socket_.get_executor(); }
+    asio::any_io_executor executor() { return transport_.socket().get_executor(); }
 
 private:
     enum class Flow { go_on, stop };
@@ -62,14 +69,17 @@ private:
     template <typename Start>
     asio::awaitable<std::optional<typename std::invoke_result_t<Start&>::value_type>> carry_out(Start start);
     asio::awaitable<bool> flush();
+    asio::awaitable<bool> start_tls();
     void arm_deadline();
     void suspend_deadline();
     void send_last_words(const std::string& text);
 
-    asio::ip::tcp::socket socket_;
+    Transport transport_;
     ServerContext& server_;
     std::shared_ptr<const Runtime> runtime_;
+    Listener listener_;
     std::string client_ip_;
+    bool client_on_loopback_ = false;
     protocol::Session session_;
     protocol::LineFramer framer_;
     std::string pending_;  // replies not yet written: one write per batch
@@ -79,6 +89,7 @@ private:
     std::chrono::steady_clock::time_point deadline_;
     std::optional<protocol::EndReason> end_reason_;  // set by the network side
     bool timed_out_ = false;
+    bool in_handshake_ = false;
     bool shutting_down_ = false;
     bool finished_ = false;
 };

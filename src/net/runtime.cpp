@@ -1,6 +1,8 @@
 // Building a Runtime (see runtime.hpp).
 #include "net/runtime.hpp"
 
+#include "net/tls_context.hpp"
+
 #include <unistd.h>
 
 #include <array>
@@ -22,6 +24,7 @@ std::shared_ptr<const Runtime> make_runtime(config::Config config, std::shared_p
     auto runtime = std::make_shared<Runtime>();
     runtime->passdb = passdb ? std::move(passdb) : std::make_shared<auth::PasswdFile>(config.passwd_file);
     runtime->hostname = config.hostname.empty() ? machine_name() : config.hostname;
+    runtime->tls = make_tls_context(config);
     runtime->config = std::move(config);
     return runtime;
 }

@@ -6,6 +6,7 @@
 #include "net/connection_registry.hpp"
 #include "net/log.hpp"
 #include "net/runtime.hpp"
+#include "net/tls_context.hpp"
 
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
@@ -61,8 +62,8 @@ public:
             guards.push_back(asio::make_work_guard(*worker));
             threads.emplace_back([&context = *worker] { context.run(); });
         }
-        for (auto& acceptor : acceptors_) {
-            asio::co_spawn(control_, accept_loop(acceptor), asio::detached);
+        for (auto& bound : acceptors_) {
+            asio::co_spawn(control_, accept_loop(bound.acceptor, bound.listener), asio::detached);
         }
         // The handlers are installed here, before "ready": a SIGHUP or SIGTERM
         // sent the moment a supervisor sees "ready" must be handled, not kill.
@@ -89,7 +90,11 @@ private:
     }
 
     bool bind_listeners() {
-        for (const auto& text : runtime_->config.listen) {
+        std::vector<Listener> wanted;
+        for (const auto& text : runtime_->config.listen) wanted.push_back({text, false});
+        for (const auto& text : runtime_->config.listen_tls) wanted.push_back({text, true});
+        for (const auto& listener : wanted) {
+            const std::string& text = listener.address;
             const auto endpoint = parse_listen_address(text);
             if (!endpoint) {
                 log("cannot listen on {}: not an address:port", text);
@@ -106,15 +111,16 @@ private:
                 return false;
             }
             const auto local = acceptor.local_endpoint();
-            log("listening on {}", local.address().is_v6()
-                                      ? fmt::format("[{}]:{}", local.address().to_string(), local.port())
-                                      : fmt::format("{}:{}", local.address().to_string(), local.port()));
-            acceptors_.push_back(std::move(acceptor));
+            log("listening on {}{}",
+                local.address().is_v6() ? fmt::format("[{}]:{}", local.address().to_string(), local.port())
+                                        : fmt::format("{}:{}", local.address().to_string(), local.port()),
+                listener.implicit_tls ? " tls" : "");
+            acceptors_.push_back({std::move(acceptor), listener});
         }
         return true;
     }
 
-    asio::awaitable<void> accept_loop(tcp::acceptor& acceptor) {
+    asio::awaitable<void> accept_loop(tcp::acceptor& acceptor, const Listener& listener) {
         std::size_t next = 0;
         while (!stopping_) {
             // Each connection lives on one worker loop for its whole life, so
@@ -131,7 +137,7 @@ private:
                 continue;
             }
             try {
-                auto connection = std::make_shared<Connection>(std::move(socket), context_);
+                auto connection = std::make_shared<Connection>(std::move(socket), listener, context_);
                 // Registered here, on the control loop, so that a shutdown
                 // that starts before the connection's first step still sees it.
                 registry_.add(connection);
@@ -160,7 +166,7 @@ private:
     void reload() {
         try {
             config::Config fresh = reload_();
-            if (fresh.listen != runtime_->config.listen) {
+            if (fresh.listen != runtime_->config.listen || fresh.listen_tls != runtime_->config.listen_tls) {
                 log("reload: listen addresses changed; they take effect at the next restart");
             }
             // Same file: keep the parsed copy (the last good one if the file is
@@ -173,7 +179,8 @@ private:
             auto runtime = make_runtime(std::move(fresh), std::move(passdb));
             std::lock_guard lock(runtime_mutex_);
             runtime_ = std::move(runtime);
-            log("reloaded config; the passwd-file is re-read at the next login");
+            log("reloaded config; the passwd-file is re-read at the next login{}",
+                runtime_->tls ? "; new sessions use the certificate read now" : "");
         } catch (const std::exception& e) {
             log("reload failed, keeping the old config: {}", e.what());
         }
@@ -181,9 +188,9 @@ private:
 
     asio::awaitable<void> shut_down() {
         stopping_ = true;
-        for (auto& acceptor : acceptors_) {
+        for (auto& bound : acceptors_) {
             asio::error_code ignored;
-            acceptor.close(ignored);
+            bound.acceptor.close(ignored);
         }
         registry_.for_each([](std::shared_ptr<Connection> connection) {
             // request_shutdown runs on the connection's own loop thread.
@@ -212,14 +219,24 @@ private:
     // worker loops (whose sessions still use limits_ and registry_).
     std::vector<std::unique_ptr<asio::io_context>> workers_;
     asio::io_context control_{1};
-    std::vector<tcp::acceptor> acceptors_;
+    struct Bound {
+        tcp::acceptor acceptor;
+        Listener listener;
+    };
+    std::vector<Bound> acceptors_;
 };
 
 } // namespace
 
 int serve(const config::Config& initial, ConfigLoader reload) {
-    Server server(initial, std::move(reload));
-    return server.run();
+    std::unique_ptr<Server> server;
+    try {
+        server = std::make_unique<Server>(initial, std::move(reload));
+    } catch (const TlsSetupError& e) {
+        log("cannot start: {}", e.what());
+        return 1;
+    }
+    return server->run();
 }
 
 } // namespace poplar::net

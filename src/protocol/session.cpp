@@ -48,12 +48,13 @@ struct CommandTable {
     static std::span<const Session::Command> rows() {
         using S = Session;
         using L = const CommandLine&;
-        static const std::array<Session::Command, 14> table{{
+        static const std::array<Session::Command, 15> table{{
             {"USER", in_authorization, Args::one, [](S& s, L c) { return s.cmd_user(c.args[0]); }},
             {"PASS", in_authorization, Args::text, [](S& s, L c) { return s.cmd_pass(c.rest); }},
             {"APOP", in_authorization, Args::two, [](S& s, L c) { return s.cmd_apop(c.args[0], c.args[1]); }},
             {"QUIT", in_any, Args::none, [](S& s, L) { return s.cmd_quit(); }},
             {"CAPA", in_any, Args::none, [](S& s, L) { return s.cmd_capa(); }},
+            {"STLS", in_authorization, Args::none, [](S& s, L) { return s.cmd_stls(); }},
             {"STAT", in_transaction, Args::none, [](S& s, L) { return s.cmd_stat(); }},
             {"LIST", in_transaction, Args::optional_one,
              [](S& s, L c) { return s.cmd_list(c.args.empty() ? std::nullopt : std::optional(c.args[0])); }},
@@ -128,6 +129,7 @@ const char* to_string(EndReason reason) {
     case EndReason::shutdown: return "shutdown";
     case EndReason::io_error: return "io-error";
     case EndReason::connection_limit: return "connection-limit";
+    case EndReason::tls_failed: return "tls-failed";
     }
     return "unknown";
 }
@@ -214,6 +216,12 @@ Output Session::on_idle_timeout() {
 // --- AUTHORIZATION (RFC 1939 section 4 and 7) ------------------------------
 
 Output Session::cmd_user(std::string_view name) {
+    if (!settings_.plaintext_auth_allowed) {
+        // Refused at USER, so a well-behaved client never sends the password.
+        return reply(err("Plaintext authentication is not allowed on a connection without TLS; use STLS first "
+                         "(or the POP3S port).",
+                         ResponseCode::auth));
+    }
     // Always +OK: whether the user exists is only told after PASS, so that
     // USER cannot be used to probe for names.
     pending_user_ = std::string(name);
@@ -335,9 +343,37 @@ Output Session::on_update_result(const store::UpdateResult& result) {
 Output Session::cmd_capa() {
     // RFC 2449 section 6: only what is really offered.
     std::string text = ok("Capability list follows");
-    text += "TOP\r\nUIDL\r\nUSER\r\nRESP-CODES\r\nAUTH-RESP-CODE\r\nPIPELINING\r\n";
+    text += "TOP\r\nUIDL\r\n";
+    if (settings_.plaintext_auth_allowed) text += "USER\r\n";
+    if (settings_.stls_offered && state_ == SessionState::authorization) text += "STLS\r\n";
+    text += "RESP-CODES\r\nAUTH-RESP-CODE\r\nPIPELINING\r\n";
     text += "IMPLEMENTATION poplar\r\n.\r\n";
     return reply(std::move(text));
+}
+
+Output Session::cmd_stls() {
+    if (settings_.tls_active) {
+        return reply(err("This connection already uses TLS."));
+    }
+    if (!settings_.stls_offered) {
+        return reply(err("STLS is not available: this server has no TLS certificate configured."));
+    }
+    // RFC 2595 section 4: nothing said before TLS carries over.
+    pending_user_.reset();
+    awaiting_ = true;
+    Output output = reply(ok("Begin TLS negotiation"));
+    output.start_tls = true;
+    return output;
+}
+
+void Session::on_tls_started() {
+    if (!awaiting_ || state_ != SessionState::authorization) {
+        std::abort();  // the network layer answered a request that was not made
+    }
+    awaiting_ = false;
+    settings_.tls_active = true;
+    settings_.stls_offered = false;
+    settings_.plaintext_auth_allowed = true;
 }
 
 // --- TRANSACTION (RFC 1939 section 5 and 7) --------------------------------

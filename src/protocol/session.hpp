@@ -27,6 +27,13 @@ struct SessionSettings {
     // mail client having a bad day, so the session ends.
     unsigned max_bad_commands_before_login = 3;
     unsigned max_bad_commands = 20;
+    // The connection is TLS from its first byte (listen_tls).
+    bool tls_active = false;
+    // STLS is offered: a certificate is configured and the connection is plain.
+    bool stls_offered = false;
+    // USER/PASS and SASL PLAIN/LOGIN may be used: TLS is active, the client is
+    // on loopback, or the listener is in allow_plaintext_auth. STLS sets it.
+    bool plaintext_auth_allowed = true;
 };
 
 enum class SessionState { authorization, transaction, closed };
@@ -43,6 +50,7 @@ struct LoginResult {
 // Why a session ended, for the one log line per session.
 enum class EndReason {
     quit, dropped, idle_timeout, too_many_bad_commands, line_too_long, shutdown, io_error, connection_limit,
+    tls_failed,
 };
 const char* to_string(EndReason reason);
 
@@ -70,6 +78,10 @@ struct Output {
     std::optional<auth::Credentials> login;
     std::optional<std::vector<store::StoreId>> update;
     std::optional<store::StoreId> open_message;
+    // STLS: after writing `text`, throw away anything buffered from the client,
+    // run the TLS handshake, then call on_tls_started() (or end the session
+    // if the handshake fails).
+    bool start_tls = false;
     bool close = false;
 };
 
@@ -107,6 +119,10 @@ public:
     // the reason unless the session had already ended on its own.
     void release(EndReason reason);
 
+    // The TLS handshake asked for by STLS succeeded: the session goes on in
+    // AUTHORIZATION, as if newly connected but for the greeting (RFC 2595).
+    void on_tls_started();
+
     // The client's line passed the length cap.
     Output on_line_too_long();
 
@@ -137,6 +153,7 @@ private:
     Output cmd_apop(std::string_view user, std::string_view digest);
     Output cmd_quit();
     Output cmd_capa();
+    Output cmd_stls();
     Output cmd_stat();
     Output cmd_list(std::optional<std::string_view> arg);
     Output cmd_uidl(std::optional<std::string_view> arg);

@@ -78,6 +78,17 @@ inline void expect_same(const Config& a, const Config& b) {
     EXPECT_EQ(a.max_connections_per_ip, b.max_connections_per_ip);
     EXPECT_EQ(a.max_bad_commands_before_login, b.max_bad_commands_before_login);
     EXPECT_EQ(a.max_bad_commands, b.max_bad_commands);
+    EXPECT_EQ(a.listen_tls, b.listen_tls);
+    EXPECT_EQ(a.allow_plaintext_auth, b.allow_plaintext_auth);
+    EXPECT_EQ(a.tls_certificate, b.tls_certificate);
+    EXPECT_EQ(a.tls_private_key, b.tls_private_key);
+    EXPECT_EQ(a.tls_min_version, b.tls_min_version);
+    EXPECT_EQ(a.tls_ciphers, b.tls_ciphers);
+    EXPECT_EQ(a.tls_ciphersuites, b.tls_ciphersuites);
+    EXPECT_EQ(a.tls_handshake_timeout, b.tls_handshake_timeout);
+    EXPECT_EQ(a.auth_mechanisms, b.auth_mechanisms);
+    EXPECT_EQ(a.expire, b.expire);
+    EXPECT_EQ(a.login_delay, b.login_delay);
 }
 
 // A config with every field away from its default (and valid), for round trips.
@@ -99,6 +110,17 @@ inline Config everything_changed() {
     c.max_connections_per_ip = 999999;
     c.max_bad_commands_before_login = 1;
     c.max_bad_commands = 1000;
+    c.listen_tls = {"0.0.0.0:995"};
+    c.allow_plaintext_auth = {"192.0.2.7:65535"};
+    c.tls_certificate = "/etc/ssl/pop.pem";
+    c.tls_private_key = "/etc/ssl/private/pop.key";
+    c.tls_min_version = "TLSv1.3";
+    c.tls_ciphers = "ECDHE-RSA-AES256-GCM-SHA384";
+    c.tls_ciphersuites = "TLS_AES_256_GCM_SHA384";
+    c.tls_handshake_timeout = std::chrono::seconds{5};
+    c.auth_mechanisms = {"CRAM-MD5"};
+    c.expire = "30";
+    c.login_delay = std::chrono::seconds{300};
     return c;
 }
 
