@@ -2,10 +2,10 @@
 #pragma once
 
 #include "store/mailbox.hpp"
+#include "store/maildir_owner.hpp"
 
 #include <filesystem>
 #include <optional>
-#include <sys/types.h>
 
 namespace poplar::store {
 
@@ -22,10 +22,6 @@ namespace poplar::store {
 //   poplar runs as root, so that the delivery agent, running as the mail
 //   user, can still write new/ after a first login made the Maildir.
 // Never throws: every failure is an OpenStatus with a detail for the log.
-struct MaildirOwner {
-    uid_t uid;
-    gid_t gid;
-};
 OpenResult open_maildir(const std::filesystem::path& dir, std::optional<MaildirOwner> owner = std::nullopt);
 
 } // namespace poplar::store
