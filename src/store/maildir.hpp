@@ -21,6 +21,9 @@ namespace poplar::store {
 // - Directories it has to create are given to `owner` when one is given and
 //   poplar runs as root, so that the delivery agent, running as the mail
 //   user, can still write new/ after a first login made the Maildir.
+// - Reads poplar's records (docs/maildir.md): each message's first retrieval
+//   from dir/poplar-retrieved, the previous login from dir/poplar-last-login.
+//   Files it later writes there are given to `owner` in the same way.
 // Never throws: every failure is an OpenStatus with a detail for the log.
 OpenResult open_maildir(const std::filesystem::path& dir, std::optional<MaildirOwner> owner = std::nullopt);
 
