@@ -7,6 +7,7 @@
 #include "store/record_file.hpp"
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
