@@ -4,9 +4,12 @@
 #include "store/byte_source.hpp"
 #include "store/message.hpp"
 
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
+#include <system_error>
 #include <vector>
 
 namespace poplar::store {
@@ -61,6 +64,25 @@ public:
     // checking that the lock is still held. Never throws for a single message;
     // failures are reported in the result.
     virtual UpdateResult remove(std::span<const StoreId> ids) = 0;
+
+    // RFC 2449 EXPIRE: records `now_unix` as the first retrieval of each of
+    // `ids` that has none yet, across sessions and restarts; messages() shows
+    // it afterwards. An earlier time is never overwritten; an id not in the
+    // snapshot, or already removed, is skipped. Called at UPDATE. Never
+    // throws: returns the error of a write that failed (for the log; losing
+    // the record only delays expiry), EINVAL for a negative time, EBUSY when
+    // the lock was lost.
+    [[nodiscard]] virtual std::error_code note_retrieved(std::span<const StoreId> ids, std::int64_t now_unix) = 0;
+
+    // RFC 2449 LOGIN-DELAY: the unix time of the last login recorded by
+    // record_login, as read at open; nullopt if none is known. record_login
+    // does not change it.
+    virtual std::optional<std::int64_t> previous_login() const = 0;
+
+    // Records `now_unix` as the time of this login, persistently. Never
+    // throws: returns the error of a write that failed, EINVAL for a negative
+    // time, EBUSY when the lock was lost.
+    [[nodiscard]] virtual std::error_code record_login(std::int64_t now_unix) = 0;
 };
 
 struct OpenResult {

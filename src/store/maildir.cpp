@@ -2,10 +2,12 @@
 #include "store/maildir.hpp"
 
 #include "store/file_source.hpp"
+#include "store/last_login.hpp"
 #include "store/maildir_mailbox.hpp"
 #include "store/maildir_name.hpp"
 #include "store/maildir_scan.hpp"
 #include "store/open_error.hpp"
+#include "store/retrieval_record.hpp"
 #include "store/size_cache.hpp"
 #include "store/uidl.hpp"
 #include "store/wire_size.hpp"
@@ -132,7 +134,8 @@ std::optional<std::uint64_t> message_size(const Candidate& candidate, int cur_fd
     return size;
 }
 
-OpenResult open_locked(int dir_fd, UniqueFd cur_fd, UniqueFd new_fd, MailboxLock lock) {
+OpenResult open_locked(UniqueFd dir_fd, UniqueFd cur_fd, UniqueFd new_fd, MailboxLock lock,
+                       const std::optional<MaildirOwner>& owner) {
 
     std::vector<FoundFile> files = move_new_and_list(new_fd.get(), cur_fd.get());
     std::vector<Candidate> candidates;
@@ -155,7 +158,7 @@ OpenResult open_locked(int dir_fd, UniqueFd cur_fd, UniqueFd new_fd, MailboxLock
                             [](const Candidate* a, const Candidate* b) { return a->name.base == b->name.base; });
     order.erase(last, order.end());
 
-    SizeCache cache = SizeCache::load(dir_fd);
+    SizeCache cache = SizeCache::load(dir_fd.get());
     std::vector<MessageInfo> messages;
     std::vector<MaildirMailbox::Location> locations;
     messages.reserve(order.size());
@@ -171,12 +174,17 @@ OpenResult open_locked(int dir_fd, UniqueFd cur_fd, UniqueFd new_fd, MailboxLock
         // candidate->name views into this name: it is not used after the move.
         locations.push_back(MaildirMailbox::Location{std::move(candidate->file->name), candidate->file->in_new, true});
     }
-    cache.save(dir_fd, messages.size());
+    cache.save(dir_fd.get(), messages.size());
+
+    RetrievalRecord retrieved = RetrievalRecord::load(dir_fd.get());
+    retrieved.fill(messages);
+    std::optional<std::int64_t> previous_login = read_last_login(dir_fd.get());
 
     OpenResult result;
     result.status = OpenStatus::ok;
-    result.mailbox = std::make_unique<MaildirMailbox>(std::move(lock), std::move(cur_fd), std::move(new_fd),
-                                                      std::move(messages), std::move(locations));
+    result.mailbox = std::make_unique<MaildirMailbox>(
+        std::move(lock), std::move(cur_fd), std::move(new_fd), std::move(messages), std::move(locations),
+        MaildirMailbox::Records{std::move(dir_fd), owner, std::move(retrieved), previous_login});
     return result;
 }
 
@@ -193,7 +201,7 @@ OpenResult open_or_throw(const std::filesystem::path& dir, const std::optional<M
     if (attempt.outcome != LockOutcome::acquired) {
         throw std::system_error(attempt.error, "lock " + (dir / "poplar.lock").string());
     }
-    return open_locked(dir_fd.get(), std::move(cur_fd), std::move(new_fd), std::move(*attempt.lock));
+    return open_locked(std::move(dir_fd), std::move(cur_fd), std::move(new_fd), std::move(*attempt.lock), owner);
 }
 
 } // namespace

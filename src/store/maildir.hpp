@@ -2,10 +2,10 @@
 #pragma once
 
 #include "store/mailbox.hpp"
+#include "store/maildir_owner.hpp"
 
 #include <filesystem>
 #include <optional>
-#include <sys/types.h>
 
 namespace poplar::store {
 
@@ -21,11 +21,10 @@ namespace poplar::store {
 // - Directories it has to create are given to `owner` when one is given and
 //   poplar runs as root, so that the delivery agent, running as the mail
 //   user, can still write new/ after a first login made the Maildir.
+// - Reads poplar's records (docs/maildir.md): each message's first retrieval
+//   from dir/poplar-retrieved, the previous login from dir/poplar-last-login.
+//   Files it later writes there are given to `owner` in the same way.
 // Never throws: every failure is an OpenStatus with a detail for the log.
-struct MaildirOwner {
-    uid_t uid;
-    gid_t gid;
-};
 OpenResult open_maildir(const std::filesystem::path& dir, std::optional<MaildirOwner> owner = std::nullopt);
 
 } // namespace poplar::store

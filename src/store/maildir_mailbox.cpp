@@ -2,13 +2,17 @@
 #include "store/maildir_mailbox.hpp"
 
 #include "store/file_source.hpp"
+#include "store/last_login.hpp"
 #include "store/maildir_name.hpp"
 #include "store/maildir_scan.hpp"
+#include "store/record_file.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <new>
+#include <string_view>
 #include <system_error>
 
 namespace poplar::store {
@@ -23,12 +27,13 @@ constexpr int max_rescans = 3;
 } // namespace
 
 MaildirMailbox::MaildirMailbox(MailboxLock lock, UniqueFd cur_fd, UniqueFd new_fd,
-                               std::vector<MessageInfo> messages, std::vector<Location> locations)
+                               std::vector<MessageInfo> messages, std::vector<Location> locations, Records records)
     : lock_(std::move(lock)),
       cur_fd_(std::move(cur_fd)),
       new_fd_(std::move(new_fd)),
       messages_(std::move(messages)),
-      locations_(std::move(locations)) {
+      locations_(std::move(locations)),
+      records_(std::move(records)) {
     index_by_id_.reserve(messages_.size());
     for (std::size_t i = 0; i < messages_.size(); ++i) {
         index_by_id_.emplace(messages_[i].id.value, i);
@@ -153,6 +158,60 @@ UpdateResult MaildirMailbox::remove(std::span<const StoreId> ids) {
         }
     }
     return result;
+}
+
+std::error_code MaildirMailbox::note_retrieved(std::span<const StoreId> ids, std::int64_t now_unix) {
+    if (now_unix < 0) {
+        return std::make_error_code(std::errc::invalid_argument);
+    }
+    try {
+        std::vector<std::size_t> added;
+        std::vector<std::string_view> names;
+        std::vector<bool> seen(messages_.size());
+        for (const StoreId& id : ids) {
+            const std::size_t* index = find_index(id);
+            if (index == nullptr || messages_[*index].first_retrieved || !locations_[*index].present ||
+                !RecordFile::storable_key(id.value)) {
+                continue;  // not ours, already recorded, removed, or a name the record cannot hold
+            }
+            if (!seen[*index]) {
+                seen[*index] = true;
+                added.push_back(*index);
+                names.push_back(messages_[*index].id.value);
+            }
+        }
+        if (added.empty()) {
+            return {};
+        }
+        // Another session may own the Maildir now and be writing the record.
+        if (!lock_.still_held()) {
+            return std::make_error_code(std::errc::device_or_resource_busy);
+        }
+        std::error_code error =
+            records_.retrieved.save(records_.dir_fd.get(), messages_, names, now_unix, records_.owner);
+        if (!error) {
+            for (std::size_t index : added) {
+                messages_[index].first_retrieved = now_unix;
+            }
+        }
+        return error;
+    } catch (const std::bad_alloc&) {
+        return std::make_error_code(std::errc::not_enough_memory);
+    }
+}
+
+std::error_code MaildirMailbox::record_login(std::int64_t now_unix) {
+    if (now_unix < 0) {
+        return std::make_error_code(std::errc::invalid_argument);
+    }
+    if (!lock_.still_held()) {
+        return std::make_error_code(std::errc::device_or_resource_busy);
+    }
+    try {
+        return write_last_login(records_.dir_fd.get(), now_unix, records_.owner);
+    } catch (const std::bad_alloc&) {
+        return std::make_error_code(std::errc::not_enough_memory);
+    }
 }
 
 } // namespace poplar::store

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 namespace poplar::store {
@@ -22,6 +23,9 @@ struct MessageInfo {
     // CRLF, and a message that does not end in a line ending gets one CRLF
     // (see protocol/message_body.hpp for the rule both sides follow).
     std::uint64_t size = 0;
+    // When POP3 first retrieved it (unix seconds), for RFC 2449 EXPIRE;
+    // nullopt if never (see Mailbox::note_retrieved).
+    std::optional<std::int64_t> first_retrieved = std::nullopt;
 };
 
 } // namespace poplar::store

@@ -4,8 +4,10 @@
 #include "store/mailbox.hpp"
 #include "store/wire_size.hpp"
 
+#include <cstdint>
 #include <cstring>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <system_error>
@@ -73,9 +75,57 @@ public:
         return result;
     }
 
+    // In memory, like the Maildir's: the first time wins, ids not in the
+    // snapshot or already removed are skipped.
+    std::error_code note_retrieved(std::span<const store::StoreId> ids, std::int64_t now_unix) override {
+        noted_retrievals.push_back({ids.begin(), ids.end()});
+        if (fail_records) {
+            return std::make_error_code(std::errc::io_error);
+        }
+        if (now_unix < 0) {
+            return std::make_error_code(std::errc::invalid_argument);
+        }
+        for (const auto& id : ids) {
+            for (auto& info : infos_) {
+                if (info.id == id && !info.first_retrieved && bodies_.count(id.value)) {
+                    info.first_retrieved = now_unix;
+                }
+            }
+        }
+        return {};
+    }
+
+    std::optional<std::int64_t> previous_login() const override { return last_login; }
+
+    // Appends to recorded_logins; previous_login() stays what it was, as
+    // with the Maildir, where it is read at open.
+    std::error_code record_login(std::int64_t now_unix) override {
+        if (fail_records) {
+            return std::make_error_code(std::errc::io_error);
+        }
+        if (now_unix < 0) {
+            return std::make_error_code(std::errc::invalid_argument);
+        }
+        recorded_logins.push_back(now_unix);
+        return {};
+    }
+
+    // Sets a message's first retrieval, as a record from an earlier session.
+    void set_first_retrieved(const std::string& id, std::optional<std::int64_t> when) {
+        for (auto& info : infos_) {
+            if (info.id.value == id) {
+                info.first_retrieved = when;
+            }
+        }
+    }
+
     // Makes a message vanish behind the session's back.
     void vanish(const std::string& id) { bodies_.erase(id); }
 
+    std::optional<std::int64_t> last_login;              // what previous_login() returns
+    std::vector<std::int64_t> recorded_logins;           // record_login calls
+    std::vector<std::vector<store::StoreId>> noted_retrievals;  // note_retrieved calls
+    bool fail_records = false;  // note_retrieved and record_login fail with EIO
     std::vector<std::string> removed;
     std::set<std::string> failing;
     std::set<std::string> unreadable;
