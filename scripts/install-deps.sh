@@ -6,6 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config
   libasio-dev libssl-dev libtomlplusplus-dev libcli11-dev libfmt-dev libcrypt-dev
+  libidn-dev
   libgtest-dev
   python3 openssl curl fetchmail mpop getmail6
 )

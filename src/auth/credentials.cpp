@@ -3,11 +3,20 @@
 
 #include <openssl/crypto.h>
 
+#include <type_traits>
+
 namespace poplar::auth {
 
 const std::string& user_of(const Credentials& credentials)
 {
-    return std::visit([](const auto& c) -> const std::string& { return c.user; }, credentials);
+    return std::visit(
+        [](const auto& c) -> const std::string& {
+            if constexpr (std::is_same_v<std::decay_t<decltype(c)>, ProvenUser>)
+                return c.user.name;
+            else
+                return c.user;
+        },
+        credentials);
 }
 
 void wipe(std::string& secret) noexcept

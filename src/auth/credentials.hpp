@@ -8,7 +8,7 @@
 
 namespace poplar::auth {
 
-// USER/PASS (and, later, SASL PLAIN/LOGIN) end up here.
+// USER/PASS and SASL PLAIN/LOGIN end up here.
 struct PasswordCredentials {
     std::string user;
     std::string password;  // wiped by the verifier's caller after use
@@ -21,10 +21,6 @@ struct ApopCredentials {
     std::string digest_hex; // 32 hex digits as the client sent them
 };
 
-using Credentials = std::variant<PasswordCredentials, ApopCredentials>;
-
-const std::string& user_of(const Credentials& credentials);
-
 struct UserInfo {
     std::string name;
     std::string home;
@@ -33,6 +29,36 @@ struct UserInfo {
     // passwd-file extra fields (key=value), e.g. userdb_mail=..., pop3_expire_days=...
     std::map<std::string, std::string> extra;
 };
+
+// RFC 2195 CRAM-MD5: digest = hex(HMAC-MD5(secret, challenge)). Like APOP it
+// needs the plaintext secret, so it only works for {PLAIN}/{CLEARTEXT} users.
+struct CramMd5Credentials {
+    std::string user;
+    std::string challenge;  // the <...@host> the server sent, brackets included
+    std::string digest_hex; // 32 hex digits as the client sent them
+};
+
+// A SASL exchange (SCRAM) that already proved the client knows the password,
+// against secrets the passdb gave it. The login path accepts it as is,
+// without asking the passdb again.
+struct ProvenUser {
+    UserInfo user;
+};
+
+// A SASL exchange that failed for a reason the client must not learn apart
+// from a wrong password (wrong SCRAM proof, unknown user, authorization
+// identity mismatch). The login path logs `reason` and delays the -ERR
+// exactly as for a wrong password. `reason` never holds a secret.
+struct FailedExchange {
+    std::string user;
+    std::string reason;
+};
+
+using Credentials =
+    std::variant<PasswordCredentials, ApopCredentials, CramMd5Credentials, ProvenUser, FailedExchange>;
+
+// The user name the client gave (or was proven), for the log and the mailbox.
+const std::string& user_of(const Credentials& credentials);
 
 enum class VerifyStatus {
     ok,

@@ -3,8 +3,12 @@
 
 #include "auth/apop.hpp"
 #include "auth/auth_log.hpp"
+#include "auth/cram_md5.hpp"
 #include "auth/passwd_load.hpp"
 #include "auth/password_scheme.hpp"
+#include "auth/saslprep.hpp"
+#include "auth/scheme_kind.hpp"
+#include "auth/scram_decoy.hpp"
 
 #include <sys/stat.h>
 
@@ -87,6 +91,70 @@ VerifyResult verify_apop(const PasswdTable& table, const ApopCredentials& creden
     return VerifyResult{VerifyStatus::ok, entry->user, {}};
 }
 
+VerifyResult verify_cram_md5(const PasswdTable& table, const CramMd5Credentials& credentials)
+{
+    // The challenge is ours (the mechanism made it), but check its shape as
+    // APOP does: without a unique <...> the digest would be replayable.
+    const auto& challenge = credentials.challenge;
+    if (challenge.size() < 3 || challenge.front() != '<' || challenge.back() != '>')
+        return refused("CRAM-MD5 challenge is not <...>");
+    const auto* entry = find_user(table, credentials.user);
+    if (entry == nullptr) {
+        // An HMAC-MD5, as a known user costs.
+        (void)cram_md5_digest_matches(challenge, "poplar: no such user", credentials.digest_hex);
+        return refused("unknown user");
+    }
+    auto secret = plaintext_secret(entry->scheme, entry->secret);
+    if (!secret)
+        return refused("CRAM-MD5 needs a plaintext secret");
+    const bool same = cram_md5_digest_matches(challenge, *secret, credentials.digest_hex);
+    wipe(*secret);
+    if (!same)
+        return refused("wrong CRAM-MD5 digest");
+    return VerifyResult{VerifyStatus::ok, entry->user, {}};
+}
+
+// A lookup that fails at the proof: decoy secrets, status bad_credentials.
+ScramLookup decoy(const std::string& user, ScramHash hash, std::string detail)
+{
+    auto secrets = decoy_scram_secrets(user, hash);
+    if (!secrets)
+        return ScramLookup{VerifyStatus::temporary_failure, {}, {}, "no randomness for a SCRAM salt"};
+    return ScramLookup{VerifyStatus::bad_credentials, {}, std::move(*secrets), std::move(detail)};
+}
+
+ScramLookup lookup_scram(const PasswdTable& table, const std::string& user, ScramHash hash)
+{
+    const auto* entry = find_user(table, user);
+    if (entry == nullptr)
+        return decoy(user, hash, "unknown user");
+    const auto kind = scheme_kind(entry->scheme);
+    const auto wanted = hash == ScramHash::sha1 ? SchemeKind::scram_sha1 : SchemeKind::scram_sha256;
+    if (kind == wanted) {
+        auto secrets = parse_scram_secret(hash, entry->secret);
+        if (!secrets)
+            return decoy(user, hash, fmt::format("malformed {{{}}} secret", entry->scheme));
+        return ScramLookup{VerifyStatus::ok, entry->user, std::move(*secrets), {}};
+    }
+    if (kind == SchemeKind::plaintext) {
+        // RFC 5802 section 2.2: Hi() takes the SASLprepped password, as a
+        // stored string. A password SASLprep refuses (unassigned code points,
+        // say) is used as is: a client that does the same still logs in.
+        auto prepared = saslprep(entry->secret, PrepKind::stored);
+        const std::string_view password = prepared ? std::string_view{*prepared} : std::string_view{entry->secret};
+        auto salt = per_process_salt(user, hash);
+        std::optional<ScramSecrets> secrets;
+        if (salt)
+            secrets = derive_scram_secrets(hash, password, std::move(*salt), derived_scram_iterations);
+        if (prepared)
+            wipe(*prepared);
+        if (!secrets)
+            return ScramLookup{VerifyStatus::temporary_failure, {}, {}, "cannot derive SCRAM keys"};
+        return ScramLookup{VerifyStatus::ok, entry->user, std::move(*secrets), {}};
+    }
+    return decoy(user, hash, fmt::format("{{{}}} secret cannot give {} keys", entry->scheme, scram_name(hash)));
+}
+
 } // namespace
 
 PasswdFile::PasswdFile(std::filesystem::path path) : path_(std::move(path)) {}
@@ -157,6 +225,11 @@ VerifyResult PasswdFile::verify(const Credentials& credentials)
         return std::visit(overloaded{
                               [&](const PasswordCredentials& c) { return verify_password(table, c); },
                               [&](const ApopCredentials& c) { return verify_apop(table, c); },
+                              [&](const CramMd5Credentials& c) { return verify_cram_md5(table, c); },
+                              // The login path settles these itself; if one is
+                              // ever handed here, it proves nothing to this passdb.
+                              [&](const ProvenUser&) { return refused("SCRAM result handed to the passdb"); },
+                              [&](const FailedExchange& c) { return refused(c.reason); },
                           },
                           credentials);
     } catch (const std::exception& e) {
@@ -164,6 +237,21 @@ VerifyResult PasswdFile::verify(const Credentials& credentials)
         return VerifyResult{VerifyStatus::temporary_failure, {}, fmt::format("internal error: {}", e.what())};
     } catch (...) {
         return VerifyResult{VerifyStatus::temporary_failure, {}, "internal error"};
+    }
+}
+
+ScramLookup PasswdFile::scram_secrets(std::string_view user, ScramHash hash)
+{
+    try {
+        const auto snapshot = current();
+        if (!snapshot || !snapshot->table)
+            return ScramLookup{VerifyStatus::temporary_failure, {}, {},
+                               snapshot ? snapshot->read_error : std::string{"passwd-file not read"}};
+        return lookup_scram(*snapshot->table, std::string{user}, hash);
+    } catch (const std::exception& e) {
+        return ScramLookup{VerifyStatus::temporary_failure, {}, {}, fmt::format("internal error: {}", e.what())};
+    } catch (...) {
+        return ScramLookup{VerifyStatus::temporary_failure, {}, {}, "internal error"};
     }
 }
 

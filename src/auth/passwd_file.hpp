@@ -41,6 +41,12 @@ public:
     // (and on the first call). A read error keeps the last good contents.
     VerifyResult verify(const Credentials& credentials) override;
 
+    // {SCRAM-SHA-1}/{SCRAM-SHA-256} entries as stored; {PLAIN}/{CLEARTEXT}
+    // ones derived on the fly (SASLprepped password, per-process salt, 4096
+    // iterations); anything else, or an unknown user, gets a decoy. Re-reads
+    // the file as verify() does.
+    ScramLookup scram_secrets(std::string_view user, ScramHash hash) override;
+
     // Forces a re-read at the next verify() (SIGHUP).
     void invalidate();
 

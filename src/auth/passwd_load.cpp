@@ -3,6 +3,7 @@
 
 #include "auth/password_scheme.hpp"
 #include "auth/scheme_kind.hpp"
+#include "auth/scram.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -117,12 +118,20 @@ PasswdLoad load_passwd_file(const std::filesystem::path& path)
 
     // Unknown schemes: one line per scheme name, not one per login.
     std::map<std::string, std::pair<std::string, std::size_t>> unknown; // scheme -> first user, count
+    std::map<std::string, std::pair<std::string, std::size_t>> bad_scram; // same, for unparsable SCRAM secrets
     std::string first_crypt;
     for (auto& entry : parsed.entries) {
         const auto kind = scheme_kind(entry.scheme);
         if (kind == SchemeKind::unknown) {
             auto [it, inserted] = unknown.try_emplace(entry.scheme, entry.user.name, 0);
             ++it->second.second;
+        }
+        if (kind == SchemeKind::scram_sha1 || kind == SchemeKind::scram_sha256) {
+            const auto hash = kind == SchemeKind::scram_sha1 ? ScramHash::sha1 : ScramHash::sha256;
+            if (auto secrets = parse_scram_secret(hash, entry.secret))
+                wipe(*secrets);
+            else
+                ++bad_scram.try_emplace(entry.scheme, entry.user.name, 0).first->second.second;
         }
         // Locked entries ("!...", "*", empty) say nothing about the cost of a real login.
         const bool usable = !entry.secret.empty() && entry.secret[0] != '!' && entry.secret[0] != '*';
@@ -137,6 +146,11 @@ PasswdLoad load_passwd_file(const std::filesystem::path& path)
     for (const auto& [scheme, seen] : unknown)
         load.messages.push_back(fmt::format("{}: unknown password scheme {{{}}} for {} user(s), first '{}': they cannot log in",
                                             path.string(), scheme, seen.second, seen.first));
+    for (const auto& [scheme, seen] : bad_scram)
+        load.messages.push_back(fmt::format("{}: malformed {{{}}} secret (want iter,salt,StoredKey,ServerKey in base64, "
+                                            "iter {}..{}) for {} user(s), first '{}': they cannot log in",
+                                            path.string(), scheme, min_scram_iterations, max_scram_iterations,
+                                            seen.second, seen.first));
 
     // Made now, by the thread that read the file, so that the first unknown
     // user does not pay two hashes where a known one pays one.

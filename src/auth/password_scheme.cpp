@@ -4,11 +4,40 @@
 #include "auth/constant_time.hpp"
 #include "auth/credentials.hpp"
 #include "auth/crypt_call.hpp"
+#include "auth/saslprep.hpp"
+#include "auth/scram.hpp"
 #include "auth/scheme_kind.hpp"
 
 #include <array>
 
 namespace poplar::auth {
+
+namespace {
+
+// USER/PASS against a SCRAM entry: Hi(password) and compare StoredKey.
+// Dovecot derives these entries from the password as typed (its scram.c has
+// a FIXME about SASLprep), while RFC 5802 clients SASLprep it; so the raw
+// password is tried first and, only when SASLprep changes it, the prepared
+// one too. A malformed entry is a mismatch: the user cannot log in, and the
+// file's loader has no way to tell (the same holds for a bad crypt string).
+SchemeCheck check_scram(ScramHash hash, std::string_view secret, std::string_view password)
+{
+    auto stored = parse_scram_secret(hash, secret);
+    if (!stored)
+        return SchemeCheck::mismatch;
+    bool same = scram_password_matches(hash, *stored, password);
+    if (!same) {
+        auto prepared = saslprep(password, PrepKind::stored);
+        if (prepared && *prepared != password)
+            same = scram_password_matches(hash, *stored, *prepared);
+        if (prepared)
+            wipe(*prepared);
+    }
+    wipe(*stored);
+    return same ? SchemeCheck::match : SchemeCheck::mismatch;
+}
+
+} // namespace
 
 SchemeKind scheme_kind(std::string_view scheme) noexcept
 {
@@ -24,6 +53,10 @@ SchemeKind scheme_kind(std::string_view scheme) noexcept
     for (auto name : crypt)
         if (scheme == name)
             return SchemeKind::crypt;
+    if (scheme == "SCRAM-SHA-1")
+        return SchemeKind::scram_sha1;
+    if (scheme == "SCRAM-SHA-256")
+        return SchemeKind::scram_sha256;
     return SchemeKind::unknown;
 }
 
@@ -41,6 +74,10 @@ SchemeCheck check_password(std::string_view scheme, std::string_view secret, std
         wipe(*hashed);
         return same ? SchemeCheck::match : SchemeCheck::mismatch;
     }
+    case SchemeKind::scram_sha1:
+        return check_scram(ScramHash::sha1, secret, password);
+    case SchemeKind::scram_sha256:
+        return check_scram(ScramHash::sha256, secret, password);
     case SchemeKind::unknown:
         break;
     }

@@ -16,11 +16,13 @@ enum class SchemeCheck {
 // Checks `password` against `secret` stored under `scheme` (upper-case name
 // without braces): PLAIN, CLEARTEXT, CRYPT, SHA512-CRYPT, SHA256-CRYPT,
 // MD5-CRYPT, BLF-CRYPT and YESCRYPT (all crypt(3) forms via libxcrypt's
-// crypt_r, which is thread-safe). Comparison is constant-time.
+// crypt_r, which is thread-safe), and SCRAM-SHA-1/SCRAM-SHA-256 (Dovecot's
+// "iter,salt,StoredKey,ServerKey", checked by deriving StoredKey with PBKDF2).
+// Comparison is constant-time. A malformed secret is a mismatch.
 SchemeCheck check_password(std::string_view scheme, std::string_view secret, std::string_view password);
 
 // The plaintext secret if the scheme stores one (PLAIN, CLEARTEXT): what APOP
-// and, later, CRAM-MD5 need.
+// and CRAM-MD5 need.
 std::optional<std::string> plaintext_secret(std::string_view scheme, std::string_view secret);
 
 // A hash of the same cost as `like` (a crypt(3) string), to spend on unknown
