@@ -1,6 +1,8 @@
 // The per-connection loop (see connection.hpp).
 #include "net/connection.hpp"
 
+#include "auth/channel_binding.hpp"
+#include "config/checks.hpp"
 #include "net/blocking_pool.hpp"
 #include "net/connection_registry.hpp"
 #include "net/log.hpp"
@@ -52,6 +54,12 @@ protocol::SessionSettings session_settings(const Runtime& runtime, const Listene
         settings.apop_timestamp = make_apop_timestamp(runtime.hostname);
     }
     settings.last_command = runtime.config.last_command;
+    for (const auto& name : runtime.config.auth_mechanisms) {
+        // The config check accepts only names this table knows.
+        if (const auto mechanism = auth::sasl::parse_mechanism(name)) settings.sasl_mechanisms.push_back(*mechanism);
+    }
+    settings.expire_days = config::expire_days(runtime.config.expire);
+    settings.login_delay_seconds = static_cast<std::uint32_t>(runtime.config.login_delay.count());
     settings.max_bad_commands_before_login = runtime.config.max_bad_commands_before_login;
     settings.max_bad_commands = runtime.config.max_bad_commands;
     return settings;
@@ -256,10 +264,30 @@ asio::awaitable<Connection::Flow> Connection::handle(protocol::Output output) {
     }
     if (output.update) {
         store::Mailbox* mailbox = session_.mailbox();
-        const auto& ids = *output.update;
-        auto result = co_await carry_out([&] { return run_blocking(server_.pool, [&] { return mailbox->remove(ids); }); });
+        const auto& update = *output.update;
+        auto result = co_await carry_out([&] {
+            return run_blocking(server_.pool, [&] {
+                store::UpdateResult removed = mailbox->remove(update.remove);
+                if (!removed.lease_lost && !update.retrieved.empty()) {
+                    // Losing this record only delays EXPIRE; it never costs mail.
+                    if (const auto ec = mailbox->note_retrieved(update.retrieved, update.now)) {
+                        log("cannot record retrievals user={} error={}",
+                            protocol::sanitize_for_log(session_.stats().user), ec.message());
+                    }
+                }
+                return removed;
+            });
+        });
         if (!result) co_return Flow::stop;
         co_return co_await handle(session_.on_update_result(*result));
+    }
+    if (output.sasl_lookup) {
+        const auto& request = *output.sasl_lookup;
+        auto lookup = co_await carry_out([&] {
+            return run_blocking(server_.pool, [&] { return runtime_->passdb->scram_secrets(request.user, request.hash); });
+        });
+        if (!lookup) co_return Flow::stop;
+        co_return co_await handle(session_.on_sasl_lookup(std::move(*lookup)));
     }
     if (output.open_message) {
         store::Mailbox* mailbox = session_.mailbox();
@@ -277,7 +305,7 @@ asio::awaitable<Connection::Flow> Connection::handle(protocol::Output output) {
         if (!co_await flush()) co_return Flow::stop;
         framer_.clear();
         if (!co_await start_tls()) co_return Flow::stop;
-        session_.on_tls_started();
+        session_.on_tls_started(auth::server_channel_bindings(transport_.ssl()));
     }
     if (output.close) {
         if (co_await flush()) {
@@ -307,8 +335,9 @@ asio::awaitable<void> Connection::serve() {
     }
     arm_deadline();
     asio::co_spawn(executor(), watchdog(), asio::detached);
-    if (listener_.implicit_tls && !co_await start_tls()) {
-        co_return;
+    if (listener_.implicit_tls) {
+        if (!co_await start_tls()) co_return;
+        session_.on_tls_started(auth::server_channel_bindings(transport_.ssl()));
     }
     pending_ = session_.greeting();
     if (!co_await flush()) {

@@ -1,6 +1,7 @@
 // Login: passdb, mailbox, failure delay (see login.hpp).
 #include "net/login.hpp"
 
+#include "config/checks.hpp"
 #include "net/blocking_pool.hpp"
 #include "net/log.hpp"
 #include "protocol/reply.hpp"
@@ -9,6 +10,8 @@
 
 #include <asio/steady_timer.hpp>
 #include <asio/this_coro.hpp>
+
+#include <chrono>
 
 namespace poplar::net {
 namespace {
@@ -28,13 +31,45 @@ protocol::LoginStatus to_login_status(store::OpenStatus status) {
     return protocol::LoginStatus::temporary_failure;
 }
 
+// The credentials checked: by the passdb, or already by a SASL exchange
+// (SCRAM proves the password itself, against secrets the passdb gave it).
+auth::VerifyResult verify(const auth::Credentials& credentials, const Runtime& runtime) {
+    if (const auto* proven = std::get_if<auth::ProvenUser>(&credentials)) {
+        return auth::VerifyResult{auth::VerifyStatus::ok, proven->user, "scram"};
+    }
+    if (const auto* failed = std::get_if<auth::FailedExchange>(&credentials)) {
+        return auth::VerifyResult{auth::VerifyStatus::bad_credentials, {}, failed->reason};
+    }
+    return runtime.passdb->verify(credentials);
+}
+
+std::int64_t unix_now() {
+    return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+// RFC 2449 EXPIRE for this user: the passwd-file's pop3_expire_days= (Dovecot
+// userdb extra field style), else the server's `expire`.
+std::optional<unsigned> user_expire_days(const auth::UserInfo& user, const Runtime& runtime,
+                                         const std::string& shown_user) {
+    const auto field = user.extra.find("pop3_expire_days");
+    if (field != user.extra.end()) {
+        if (!config::check_expire(config::Value(field->second))) {
+            return config::expire_days(field->second);
+        }
+        log("passwd-file user={} has pop3_expire_days={}, not \"never\" or 0..36500; using the server's expire",
+            shown_user, protocol::sanitize_for_log(field->second));
+    }
+    return config::expire_days(runtime.config.expire);
+}
+
 } // namespace
 
 asio::awaitable<protocol::LoginResult> perform_login(auth::Credentials credentials, const Runtime& runtime,
                                                      asio::thread_pool& pool, const std::string& client_ip) {
     const std::string shown_user = protocol::sanitize_for_log(auth::user_of(credentials));
     auth::VerifyResult verified =
-        co_await run_blocking(pool, [&] { return runtime.passdb->verify(credentials); });
+        co_await run_blocking(pool, [&] { return verify(credentials, runtime); });
     if (auto* password = std::get_if<auth::PasswordCredentials>(&credentials)) {
         auth::wipe(password->password);
     }
@@ -70,7 +105,23 @@ asio::awaitable<protocol::LoginResult> perform_login(auth::Credentials credentia
             protocol::sanitize_for_log(opened.detail, 200));
         co_return result;
     }
+    // RFC 2449 LOGIN-DELAY, checked only after the password was right, so
+    // that it tells nothing about which users exist.
+    const auto delay = runtime.config.login_delay.count();
+    if (delay > 0) {
+        const std::int64_t now = unix_now();
+        const auto previous = opened.mailbox->previous_login();
+        if (previous && now >= *previous && now - *previous < delay) {
+            log("login refused user={} ip={} reason=login-delay", shown_user, client_ip);
+            result.status = protocol::LoginStatus::login_delay;
+            co_return result;  // the mailbox and its lock go with `opened`
+        }
+        if (const auto ec = co_await run_blocking(pool, [&] { return opened.mailbox->record_login(now); })) {
+            log("cannot record login time user={} error={}", shown_user, ec.message());
+        }
+    }
     result.user = verified.user.name;
+    result.expire_days = user_expire_days(verified.user, runtime, shown_user);
     result.mailbox = std::move(opened.mailbox);
     co_return result;
 }

@@ -7,6 +7,7 @@
 #include "protocol/listing_body.hpp"
 #include "protocol/message_body.hpp"
 #include "protocol/reply.hpp"
+#include "store/expiry.hpp"
 
 #include <fmt/format.h>
 
@@ -30,6 +31,7 @@ enum class Args {
     one,           // RETR msg
     optional_one,  // LIST [msg]
     two,           // TOP msg n, APOP name digest
+    up_to_two,     // AUTH [mechanism [initial-response]]
     text,          // PASS string: the rest of the line, spaces and all (RFC 1939 section 7)
 };
 
@@ -48,13 +50,17 @@ struct CommandTable {
     static std::span<const Session::Command> rows() {
         using S = Session;
         using L = const CommandLine&;
-        static const std::array<Session::Command, 15> table{{
+        static const std::array<Session::Command, 18> table{{
             {"USER", in_authorization, Args::one, [](S& s, L c) { return s.cmd_user(c.args[0]); }},
             {"PASS", in_authorization, Args::text, [](S& s, L c) { return s.cmd_pass(c.rest); }},
             {"APOP", in_authorization, Args::two, [](S& s, L c) { return s.cmd_apop(c.args[0], c.args[1]); }},
             {"QUIT", in_any, Args::none, [](S& s, L) { return s.cmd_quit(); }},
             {"CAPA", in_any, Args::none, [](S& s, L) { return s.cmd_capa(); }},
             {"STLS", in_authorization, Args::none, [](S& s, L) { return s.cmd_stls(); }},
+            {"AUTH", in_authorization, Args::up_to_two, [](S& s, L c) { return s.cmd_auth(c.args); }},
+            {"UTF8", in_authorization, Args::none, [](S& s, L) { return s.cmd_utf8(); }},
+            {"LANG", in_any, Args::optional_one,
+             [](S& s, L c) { return s.cmd_lang(c.args.empty() ? std::nullopt : std::optional(c.args[0])); }},
             {"STAT", in_transaction, Args::none, [](S& s, L) { return s.cmd_stat(); }},
             {"LIST", in_transaction, Args::optional_one,
              [](S& s, L c) { return s.cmd_list(c.args.empty() ? std::nullopt : std::optional(c.args[0])); }},
@@ -99,6 +105,9 @@ std::optional<std::string> check_args(const Session::Command& command, const Com
     case Args::two:
         if (n == 2 && !has_empty) return std::nullopt;
         return fmt::format("{} takes exactly two arguments.", command.name);
+    case Args::up_to_two:
+        if (n <= 2 && !has_empty) return std::nullopt;
+        return fmt::format("{} takes at most two arguments.", command.name);
     case Args::text:
         if (!line.rest.empty()) return std::nullopt;
         return fmt::format("{} needs an argument.", command.name);
@@ -147,6 +156,10 @@ Output Session::on_line(std::string_view line) {
     if (state_ == SessionState::closed || awaiting_) {
         // The network layer broke the contract: a bug, not client input.
         std::abort();
+    }
+    if (sasl_) {
+        // Inside AUTH, a line is the client's answer to a challenge.
+        return sasl_response(line);
     }
     return dispatch(line);
 }
@@ -232,11 +245,16 @@ Output Session::cmd_pass(std::string_view password) {
     if (!pending_user_) {
         return bad_command("Send USER first.");
     }
-    awaiting_ = true;
     auth::PasswordCredentials credentials{std::move(*pending_user_), std::string(password)};
     pending_user_.reset();
+    return login_request(std::move(credentials));
+}
+
+// The one way into a login, for USER/PASS, APOP and every SASL mechanism.
+Output Session::login_request(auth::Credentials credentials) {
+    awaiting_ = true;
     Output output;
-    output.login = auth::Credentials(std::move(credentials));
+    output.login = std::move(credentials);
     return output;
 }
 
@@ -249,11 +267,7 @@ Output Session::cmd_apop(std::string_view user, std::string_view digest) {
         return bad_command("APOP digest must be 32 hexadecimal digits.");
     }
     pending_user_.reset();
-    awaiting_ = true;
-    Output output;
-    output.login = auth::Credentials(
-        auth::ApopCredentials{std::string(user), settings_.apop_timestamp, std::string(digest)});
-    return output;
+    return login_request(auth::ApopCredentials{std::string(user), settings_.apop_timestamp, std::string(digest)});
 }
 
 Output Session::on_login_result(LoginResult result) {
@@ -280,7 +294,12 @@ Output Session::on_login_result(LoginResult result) {
         return reply(err("Temporary server failure; try again later.", ResponseCode::sys_temp));
     case LoginStatus::permanent_failure:
         return reply(err("Your mailbox cannot be opened; contact your administrator.", ResponseCode::sys_perm));
+    case LoginStatus::login_delay:
+        return reply(err(fmt::format("Logins are allowed once every {} seconds; try again later.",
+                                     settings_.login_delay_seconds),
+                         ResponseCode::login_delay));
     }
+    expire_days_ = result.expire_days;
     mailbox_ = std::move(result.mailbox);
     stats_.user = std::move(result.user);
     state_ = SessionState::transaction;
@@ -298,20 +317,30 @@ Output Session::cmd_quit() {
     if (state_ == SessionState::authorization) {
         return close_with(ok("Bye"), EndReason::quit);
     }
-    // RFC 1939 section 6: QUIT in TRANSACTION enters UPDATE.
-    std::vector<store::StoreId> doomed;
-    for (const auto& entry : snapshot_) {
-        if (entry.deleted) {
-            doomed.push_back(entry.info->id);
+    // RFC 1939 section 6: QUIT in TRANSACTION enters UPDATE. RFC 2449 EXPIRE:
+    // a message first retrieved `expire_days` ago or more goes too; with
+    // EXPIRE 0, so does every message retrieved in this session.
+    UpdateRequest update;
+    update.now = now();
+    // The snapshot is messages() itself, in the same order.
+    const auto expired = store::expired_messages(mailbox_->messages(), expire_days_, update.now);
+    for (std::size_t i = 0; i < snapshot_.size(); ++i) {
+        const Entry& entry = snapshot_[i];
+        const bool expires_now = entry.retrieved && expire_days_ == 0u;
+        const bool expired_before = std::find(expired.begin(), expired.end(), entry.info->id) != expired.end();
+        if (entry.deleted || expires_now || expired_before) {
+            update.remove.push_back(entry.info->id);
+        } else if (entry.retrieved && !entry.info->first_retrieved) {
+            update.retrieved.push_back(entry.info->id);
         }
     }
-    if (doomed.empty()) {
+    if (update.remove.empty() && update.retrieved.empty()) {
         const auto [count, octets] = live_totals();
         return close_with(ok(fmt::format("Bye, {} left", octets_summary(count, octets))), EndReason::quit);
     }
     awaiting_ = true;
     Output output;
-    output.update = std::move(doomed);
+    output.update = std::move(update);
     return output;
 }
 
@@ -331,10 +360,7 @@ Output Session::on_update_result(const store::UpdateResult& result) {
                               ResponseCode::sys_temp),
                           EndReason::quit);
     }
-    std::size_t left = 0;
-    for (const auto& entry : snapshot_) {
-        left += entry.deleted ? 0 : 1;
-    }
+    const std::size_t left = snapshot_.size() - std::min(snapshot_.size(), result.removed);
     return close_with(ok(fmt::format("Bye, {} message{} deleted, {} left", result.removed,
                                      result.removed == 1 ? "" : "s", left)),
                       EndReason::quit);
@@ -342,11 +368,33 @@ Output Session::on_update_result(const store::UpdateResult& result) {
 
 Output Session::cmd_capa() {
     // RFC 2449 section 6: only what is really offered.
+    const bool before_login = state_ == SessionState::authorization;
     std::string text = ok("Capability list follows");
     text += "TOP\r\nUIDL\r\n";
     if (settings_.plaintext_auth_allowed) text += "USER\r\n";
-    if (settings_.stls_offered && state_ == SessionState::authorization) text += "STLS\r\n";
+    const auto mechanisms = offered_mechanisms();
+    if (!mechanisms.empty()) {
+        text += "SASL";
+        for (const auto mechanism : mechanisms) {
+            text += ' ';
+            text += auth::sasl::name(mechanism);
+        }
+        text += "\r\n";
+    }
+    if (settings_.stls_offered && before_login) text += "STLS\r\n";
     text += "RESP-CODES\r\nAUTH-RESP-CODE\r\nPIPELINING\r\n";
+    // RFC 2449 section 6.7: before login the server's default, marked USER
+    // because a passwd-file field (pop3_expire_days=) can change it for a
+    // user; after login, the value this user's messages are kept by.
+    const auto expire = before_login ? settings_.expire_days : expire_days_;
+    text += fmt::format("EXPIRE {}{}\r\n", expire ? fmt::format("{}", *expire) : "NEVER", before_login ? " USER" : "");
+    if (settings_.login_delay_seconds > 0) {
+        text += fmt::format("LOGIN-DELAY {}\r\n", settings_.login_delay_seconds);
+    }
+    // RFC 6856: UTF-8 user names and passwords are accepted ("USER"), and
+    // messages go out unchanged after the UTF8 command.
+    if (before_login) text += "UTF8 USER\r\n";
+    text += "LANG\r\n";
     text += "IMPLEMENTATION poplar\r\n.\r\n";
     return reply(std::move(text));
 }
@@ -366,11 +414,13 @@ Output Session::cmd_stls() {
     return output;
 }
 
-void Session::on_tls_started() {
-    if (!awaiting_ || state_ != SessionState::authorization) {
+void Session::on_tls_started(std::vector<auth::sasl::ChannelBinding> bindings) {
+    const bool after_stls = awaiting_;
+    if (state_ != SessionState::authorization || (!after_stls && !settings_.tls_active)) {
         std::abort();  // the network layer answered a request that was not made
     }
     awaiting_ = false;
+    channel_bindings_ = std::move(bindings);
     settings_.tls_active = true;
     settings_.stls_offered = false;
     settings_.plaintext_auth_allowed = true;
@@ -527,6 +577,7 @@ Output Session::message_reply(SnapshotIndex index, std::optional<std::uint64_t> 
         return reply(ok("Top of message follows"), std::move(body));
     }
     const auto& info = *snapshot_[index.value].info;
+    snapshot_[index.value].retrieved = true;
     note_access(index);
     ++stats_.retrieved;
     stats_.retrieved_octets += info.size;

@@ -4,13 +4,17 @@
 #pragma once
 
 #include "auth/credentials.hpp"
+#include "auth/passdb.hpp"
+#include "auth/sasl.hpp"
 #include "protocol/body_source.hpp"
 #include "protocol/message_number.hpp"
 #include "store/mailbox.hpp"
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -34,17 +38,42 @@ struct SessionSettings {
     // USER/PASS and SASL PLAIN/LOGIN may be used: TLS is active, the client is
     // on loopback, or the listener is in allow_plaintext_auth. STLS sets it.
     bool plaintext_auth_allowed = true;
+    // SASL mechanisms the config offers, in CAPA order. PLAIN and LOGIN are
+    // left out while plaintext auth is not allowed, -PLUS without TLS.
+    std::vector<auth::sasl::Mechanism> sasl_mechanisms;
+    // RFC 2449 EXPIRE before login (the server's default; nullopt: NEVER) and
+    // LOGIN-DELAY in seconds (0: not advertised).
+    std::optional<unsigned> expire_days;
+    std::uint32_t login_delay_seconds = 0;
+    // Unix seconds now; injected so tests need no clock.
+    std::function<std::int64_t()> clock;
 };
 
 enum class SessionState { authorization, transaction, closed };
 
 // What the network layer found when it ran a login request.
-enum class LoginStatus { ok, bad_credentials, in_use, temporary_failure, permanent_failure };
+enum class LoginStatus { ok, bad_credentials, in_use, temporary_failure, permanent_failure, login_delay };
 
 struct LoginResult {
     LoginStatus status = LoginStatus::temporary_failure;
     std::string user;                        // canonical name, when ok
     std::unique_ptr<store::Mailbox> mailbox; // open and locked, when ok
+    // The user's EXPIRE (passwd-file pop3_expire_days=, else the server's), when ok.
+    std::optional<unsigned> expire_days;
+};
+
+// A SCRAM exchange needs the user's salt and keys: PassDb::scram_secrets.
+struct SaslLookupRequest {
+    std::string user;
+    auth::ScramHash hash{};
+};
+
+// RFC 1939 UPDATE: remove these messages, then record the first retrieval of
+// those retrieved in this session (RFC 2449 EXPIRE counts from it).
+struct UpdateRequest {
+    std::vector<store::StoreId> remove;
+    std::vector<store::StoreId> retrieved;
+    std::int64_t now = 0;
 };
 
 // Why a session ended, for the one log line per session.
@@ -76,7 +105,8 @@ struct Output {
     std::string text;
     std::unique_ptr<BodySource> body;
     std::optional<auth::Credentials> login;
-    std::optional<std::vector<store::StoreId>> update;
+    std::optional<SaslLookupRequest> sasl_lookup;
+    std::optional<UpdateRequest> update;
     std::optional<store::StoreId> open_message;
     // STLS: after writing `text`, throw away anything buffered from the client,
     // run the TLS handshake, then call on_tls_started() (or end the session
@@ -89,7 +119,7 @@ struct SessionStats {
     std::string user;              // empty before login
     std::uint64_t retrieved = 0;   // RETR replies sent
     std::uint64_t retrieved_octets = 0;
-    std::uint64_t deleted = 0;     // messages removed at UPDATE
+    std::uint64_t deleted = 0;     // messages removed at UPDATE (DELE and EXPIRE)
     std::optional<EndReason> end;  // set when the session decided to end
 };
 
@@ -107,6 +137,9 @@ public:
     // Answers a login request made by on_line().
     Output on_login_result(LoginResult result);
 
+    // Answers a sasl_lookup request made by on_line().
+    Output on_sasl_lookup(auth::ScramLookup lookup);
+
     // Answers an update request made by on_line() (QUIT in TRANSACTION).
     Output on_update_result(const store::UpdateResult& result);
 
@@ -119,9 +152,10 @@ public:
     // the reason unless the session had already ended on its own.
     void release(EndReason reason);
 
-    // The TLS handshake asked for by STLS succeeded: the session goes on in
-    // AUTHORIZATION, as if newly connected but for the greeting (RFC 2595).
-    void on_tls_started();
+    // TLS is up: after STLS (the session goes on in AUTHORIZATION, as if newly
+    // connected but for the greeting, RFC 2595), or on a listen_tls
+    // connection before the greeting. `bindings`: what SCRAM-PLUS can bind to.
+    void on_tls_started(std::vector<auth::sasl::ChannelBinding> bindings);
 
     // The client's line passed the length cap.
     Output on_line_too_long();
@@ -141,6 +175,7 @@ private:
     struct Entry {
         const store::MessageInfo* info;
         bool deleted = false;
+        bool retrieved = false;  // a RETR reply was sent in this session
     };
 
     Output dispatch(std::string_view line);
@@ -154,6 +189,9 @@ private:
     Output cmd_quit();
     Output cmd_capa();
     Output cmd_stls();
+    Output cmd_auth(std::span<const std::string_view> args);
+    Output cmd_utf8();
+    Output cmd_lang(std::optional<std::string_view> range);
     Output cmd_stat();
     Output cmd_list(std::optional<std::string_view> arg);
     Output cmd_uidl(std::optional<std::string_view> arg);
@@ -171,12 +209,21 @@ private:
     Output message_reply(SnapshotIndex index, std::optional<std::uint64_t> top_lines, MessageOpenResult opened);
 
     Output close_with(std::string text, EndReason reason);
+    Output login_request(auth::Credentials credentials);
+    Output sasl_response(std::string_view line);
+    Output sasl_step(auth::sasl::Step step);
+    std::vector<auth::sasl::Mechanism> offered_mechanisms() const;
+    std::int64_t now() const;
     void note_access(SnapshotIndex index);
     std::pair<std::size_t, std::uint64_t> live_totals() const;
 
     SessionSettings settings_;
     SessionState state_ = SessionState::authorization;
     std::optional<std::string> pending_user_;  // after USER, until PASS
+    std::unique_ptr<auth::sasl::Exchange> sasl_;  // an AUTH exchange in progress
+    std::vector<auth::sasl::ChannelBinding> channel_bindings_;
+    bool utf8_ = false;                        // RFC 6856 UTF8 given
+    std::optional<unsigned> expire_days_;      // the logged-in user's EXPIRE
     bool awaiting_ = false;                    // a login/update request is out
     unsigned bad_commands_ = 0;
     std::unique_ptr<store::Mailbox> mailbox_;

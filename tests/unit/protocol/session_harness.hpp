@@ -2,6 +2,7 @@
 #pragma once
 
 #include "fake_mailbox.hpp"
+#include "auth/scram.hpp"
 #include "protocol/session.hpp"
 
 #include <memory>
@@ -35,7 +36,7 @@ public:
         if (output.start_tls) {
             // The network layer: the handshake, then the session goes on.
             ++handshakes;
-            session.on_tls_started();
+            session.on_tls_started(channel_bindings);
         }
         if (output.login) {
             last_credentials = output.login;
@@ -45,9 +46,17 @@ public:
             searched.push_back(*output.open_message);
             wire += drain(session.on_message_opened(open_message_blocking(*session.mailbox(), *output.open_message)));
         }
+        if (output.sasl_lookup) {
+            lookups.push_back(output.sasl_lookup->user);
+            wire += drain(session.on_sasl_lookup(answer_lookup(*output.sasl_lookup)));
+        }
         if (output.update) {
-            updated = *output.update;
-            wire += drain(session.on_update_result(session.mailbox()->remove(*output.update)));
+            updated = output.update->remove;
+            auto result = session.mailbox()->remove(output.update->remove);
+            if (!output.update->retrieved.empty()) {
+                (void)session.mailbox()->note_retrieved(output.update->retrieved, output.update->now);
+            }
+            wire += drain(session.on_update_result(result));
         }
         return wire;
     }
@@ -63,8 +72,10 @@ public:
         if (login_status != LoginStatus::ok) return result;
         const auto* password = std::get_if<auth::PasswordCredentials>(&credentials);
         const auto* apop = std::get_if<auth::ApopCredentials>(&credentials);
+        const auto* proven = std::get_if<auth::ProvenUser>(&credentials);
         const bool good = (password && password->user == "alice" && password->password == "secret") ||
-                          (apop && apop->user == "alice" && apop->digest_hex == std::string(32, 'a'));
+                          (apop && apop->user == "alice" && apop->digest_hex == std::string(32, 'a')) ||
+                          (proven && proven->user.name == "alice");
         if (!good) {
             result.status = LoginStatus::bad_credentials;
             return result;
@@ -74,7 +85,20 @@ public:
         return result;
     }
 
+    // The scripted passdb's SCRAM side: alice's secrets from "secret"; anyone
+    // else gets a decoy that no proof matches.
+    auth::ScramLookup answer_lookup(const SaslLookupRequest& request) {
+        auth::ScramLookup lookup;
+        lookup.status = request.user == "alice" ? auth::VerifyStatus::ok : auth::VerifyStatus::bad_credentials;
+        lookup.user.name = request.user;
+        lookup.secrets = *auth::derive_scram_secrets(request.hash, request.user == "alice" ? "secret" : "decoy",
+                                                     "saltsaltsaltsalt", 4096);
+        return lookup;
+    }
+
     Session session;
+    std::vector<auth::sasl::ChannelBinding> channel_bindings;  // given at on_tls_started
+    std::vector<std::string> lookups;                           // sasl_lookup requests made
     std::unique_ptr<FakeMailbox> mailbox_owned;
     FakeMailbox* mailbox;
     LoginStatus login_status = LoginStatus::ok;

@@ -257,13 +257,16 @@ TEST(Session, EveryCommandInTheWrongStateIsRefusedAndChangesNothing) {
 }
 
 TEST(Session, CapaListsExactlyWhatIsOffered) {
+    // No SASL mechanism, no TLS, no LOGIN-DELAY configured: none listed.
     Harness h;
-    const std::string expected =
-        "+OK Capability list follows\r\nTOP\r\nUIDL\r\nUSER\r\nRESP-CODES\r\nAUTH-RESP-CODE\r\nPIPELINING\r\n"
-        "IMPLEMENTATION poplar\r\n.\r\n";
-    EXPECT_EQ(h.send("CAPA"), expected);
+    EXPECT_EQ(h.send("CAPA"),
+              "+OK Capability list follows\r\nTOP\r\nUIDL\r\nUSER\r\nRESP-CODES\r\nAUTH-RESP-CODE\r\nPIPELINING\r\n"
+              "EXPIRE NEVER USER\r\nUTF8 USER\r\nLANG\r\nIMPLEMENTATION poplar\r\n.\r\n");
     h.login();
-    EXPECT_EQ(h.send("CAPA"), expected);
+    // After login: this user's EXPIRE, without USER; UTF8 only matters before login.
+    EXPECT_EQ(h.send("CAPA"),
+              "+OK Capability list follows\r\nTOP\r\nUIDL\r\nUSER\r\nRESP-CODES\r\nAUTH-RESP-CODE\r\nPIPELINING\r\n"
+              "EXPIRE NEVER\r\nLANG\r\nIMPLEMENTATION poplar\r\n.\r\n");
 }
 
 TEST(Session, ThreeBadCommandsBeforeLoginEndTheSession) {
