@@ -1,4 +1,4 @@
-// The store's view of one message: its stable id, its UIDL and its exact size.
+// The store's view of one message: its stable id, its UIDL and its exact sizes.
 #pragma once
 
 #include <cstdint>
@@ -22,6 +22,10 @@ struct MessageInfo {
     // CRLF, and a message that does not end in a line ending gets one CRLF
     // (see protocol/message_body.hpp for the rule both sides follow).
     std::uint64_t size = 0;
+    // The same for a client that did not send UTF8 (RFC 6856): the octets RETR
+    // sends once a header with UTF-8 is downgraded to 7-bit (see
+    // header_downgrade.hpp). Equal to `size` when the header is 7-bit.
+    std::uint64_t downgraded_size = 0;
 };
 
 } // namespace poplar::store
