@@ -4,7 +4,8 @@
 Builds a Maildir of N messages whose names carry no ,W= size (so the first
 login must compute every size, and later logins read them from poplar's size
 cache; with --w-names they carry it, as Dovecot writes them), starts the
-given poplar binary on a free loopback port, and times connect -> greeting -> USER/PASS -> STAT reply for several logins in a row.
+given poplar binary on a free loopback port, and times connect -> greeting ->
+USER/PASS -> STAT reply for several logins in a row.
 
     python3 bench/stat_latency.py --poplar build/release/poplar --messages 10000
 """
