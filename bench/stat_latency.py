@@ -3,8 +3,9 @@
 
 Builds a Maildir of N messages whose names carry no ,W= size (so the first
 login must compute every size, and later logins read them from poplar's size
-cache), starts the given poplar binary on a free loopback port, and times
-connect -> greeting -> USER/PASS -> STAT reply for several logins in a row.
+cache; with --w-names they carry it, as Dovecot writes them), starts the
+given poplar binary on a free loopback port, and times connect -> greeting ->
+USER/PASS -> STAT reply for several logins in a row.
 
     python3 bench/stat_latency.py --poplar build/release/poplar --messages 10000
 """
@@ -19,17 +20,25 @@ import tempfile
 import time
 
 
-def make_maildir(root, count, seed=1939):
+def make_maildir(root, count, seed=1939, w_names=False, utf8_every=0):
     rng = random.Random(seed)
     for sub in ("cur", "new", "tmp"):
         os.makedirs(os.path.join(root, sub), exist_ok=True)
     base = 1_700_000_000
     for i in range(count):
-        lines = [f"Subject: message {i}", f"Message-ID: <{i}@bench>", ""]
+        subject = f"message {i}"
+        if utf8_every and i % utf8_every == 0:
+            subject = f"Nachricht {i} \u00fcber Stra\u00dfen"  # an SMTPUTF8 header
+        lines = [f"Subject: {subject}", f"Message-ID: <{i}@bench>", ""]
         lines += ["x" * rng.randint(10, 70) for _ in range(rng.randint(5, 60))]
+        data = ("\n".join(lines) + "\n").encode()
         name = f"{base + i}.M{i}P1.bench"
-        with open(os.path.join(root, "new", name), "w") as f:
-            f.write("\n".join(lines) + "\n")
+        if w_names:
+            # Dovecot's names: the physical and the CRLF size, known unread.
+            crlf_size = len(data) + data.count(b"\n")
+            name += f",S={len(data)},W={crlf_size}"
+        with open(os.path.join(root, "new", name), "wb") as f:
+            f.write(data)
 
 
 def start_server(binary, workdir):
@@ -80,11 +89,16 @@ def main():
     parser.add_argument("--poplar", default="build/release/poplar")
     parser.add_argument("--messages", type=int, default=10000)
     parser.add_argument("--logins", type=int, default=3)
+    parser.add_argument("--w-names", action="store_true",
+                        help="names carry ,S= and ,W= as Dovecot writes them (no size to compute)")
+    parser.add_argument("--utf8-every", type=int, default=0, metavar="N",
+                        help="every Nth message has a UTF-8 Subject (0: none)")
     args = parser.parse_args()
 
     workdir = tempfile.mkdtemp(prefix="poplar-bench-")
     try:
-        make_maildir(os.path.join(workdir, "mail", "bench"), args.messages)
+        make_maildir(os.path.join(workdir, "mail", "bench"), args.messages,
+                     w_names=args.w_names, utf8_every=args.utf8_every)
         process, port = start_server(os.path.abspath(args.poplar), workdir)
         try:
             for i in range(args.logins):

@@ -1,7 +1,10 @@
 // RETR/TOP bodies: raw message bytes turned into RFC 1939 wire form, chunk by chunk.
 #include "protocol/message_body.hpp"
 
+#include "store/header_downgrade.hpp"
+
 #include <cstring>
+#include <optional>
 #include <span>
 #include <stdexcept>
 #include <string_view>
@@ -19,30 +22,42 @@ static_assert(2 * raw_chunk + 2 + terminator.size() <= max_body_chunk);
 
 class MessageBody final : public BodySource {
 public:
-    MessageBody(std::unique_ptr<store::ByteSource> raw, std::optional<std::uint64_t> top_lines)
+    MessageBody(std::unique_ptr<store::ByteSource> raw, std::optional<std::uint64_t> top_lines,
+                bool downgrade_headers)
         : raw_(std::move(raw)),
           chunk_(std::make_unique_for_overwrite<char[]>(raw_chunk)),
           part_(top_lines ? Part::headers : Part::whole),
-          top_lines_(top_lines.value_or(0)) {}
+          top_lines_(top_lines.value_or(0)),
+          header_pending_(downgrade_headers) {}
 
     bool next(std::string& out) override {
         if (finished_) {
             return false;
         }
-        const std::size_t n = raw_->read(std::span<char>(chunk_.get(), raw_chunk));
-        if (n == 0) {
+        if (header_pending_) {
+            read_header();
+            header_pending_ = false;
+        }
+        std::string_view in;
+        if (prefix_at_ < prefix_.size()) {
+            in = std::string_view(prefix_).substr(prefix_at_, raw_chunk);
+            prefix_at_ += in.size();
+        } else {
+            prefix_ = std::string();  // the header is out: free it
+            prefix_at_ = 0;
+            in = std::string_view(chunk_.get(), read_raw());
+        }
+        if (in.empty()) {
             finish(out);
             return false;
         }
-        if (n > raw_chunk) {
-            throw std::logic_error("ByteSource::read returned more than it was asked for");
-        }
         // Write through a pointer into room made once per chunk, rather than
         // push_back per octet: this is the RETR hot path.
+        const std::size_t n = in.size();
         const std::size_t old_size = out.size();
         out.resize(old_size + 2 * n);
         char* const begin = out.data() + old_size;
-        char* const end = convert(std::string_view(chunk_.get(), n), begin);
+        char* const end = convert(in, begin);
         out.resize(old_size + static_cast<std::size_t>(end - begin));
         if (top_done_) {
             // TOP has what it needs: stop reading, the rest is never sent.
@@ -57,6 +72,38 @@ public:
 private:
     // RETR sends the whole message; TOP the headers, then some body lines.
     enum class Part { whole, headers, body };
+
+    // One read into chunk_; 0 at the end of the data (and ever after).
+    std::size_t read_raw() {
+        if (raw_done_) {
+            return 0;
+        }
+        const std::size_t n = raw_->read(std::span<char>(chunk_.get(), raw_chunk));
+        if (n > raw_chunk) {
+            throw std::logic_error("ByteSource::read returned more than it was asked for");
+        }
+        raw_done_ = n == 0;
+        return n;
+    }
+
+    // Reads the header block (at most store::max_downgrade_header and one
+    // chunk) and puts it, downgraded if it has UTF-8, and the octets read
+    // after it in prefix_, which next() sends before reading on.
+    void read_header() {
+        store::HeaderBlock header;
+        std::string_view after;
+        while (!header.done()) {
+            const std::size_t n = read_raw();
+            if (n == 0) {
+                break;
+            }
+            const std::string_view piece(chunk_.get(), n);
+            after = piece.substr(header.feed(piece));
+        }
+        std::optional<std::string> downgraded = header.downgraded();
+        prefix_ = downgraded ? std::move(*downgraded) : std::string(header.bytes());
+        prefix_.append(after);
+    }
 
     // Writes the wire form of `in` at `out` and returns the end of what it
     // wrote. Scans line by line with memchr and copies each line at once.
@@ -127,11 +174,15 @@ private:
 
     std::unique_ptr<store::ByteSource> raw_;
     std::unique_ptr<char[]> chunk_;
+    std::string prefix_;  // the header block as it is sent, then what followed it in its read
+    std::size_t prefix_at_ = 0;
     Part part_;
     std::uint64_t top_lines_;
     std::uint64_t body_lines_left_ = 0;
     std::uint64_t line_length_ = 0;  // octets of the current line so far, LF excluded
     bool last_cr_ = false;           // the last octet read was a CR
+    bool header_pending_;  // the header is still to be read and downgraded
+    bool raw_done_ = false;
     bool top_done_ = false;
     bool finished_ = false;
 };
@@ -139,8 +190,8 @@ private:
 } // namespace
 
 std::unique_ptr<BodySource> make_message_body(std::unique_ptr<store::ByteSource> raw,
-                                              std::optional<std::uint64_t> top_lines) {
-    return std::make_unique<MessageBody>(std::move(raw), top_lines);
+                                              std::optional<std::uint64_t> top_lines, bool downgrade_headers) {
+    return std::make_unique<MessageBody>(std::move(raw), top_lines, downgrade_headers);
 }
 
 } // namespace poplar::protocol

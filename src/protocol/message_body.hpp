@@ -19,7 +19,13 @@ namespace poplar::protocol {
 // With top_lines set (TOP msg n): the header lines, the empty line that ends
 // them, and at most *top_lines lines of the body. A message with no empty line
 // is all header. top_lines == 0 gives the headers and the empty line only.
+// With downgrade_headers set (a session that did not send UTF8, RFC 6856): the
+// header block is read first (at most store::max_downgrade_header octets and
+// one read more) and, if it has UTF-8, replaced by store::downgrade_header's
+// 7-bit block before the rules above apply; the octets sent before stuffing
+// are then MessageInfo::downgraded_size. TOP counts body lines as before.
 std::unique_ptr<BodySource> make_message_body(std::unique_ptr<store::ByteSource> raw,
-                                              std::optional<std::uint64_t> top_lines);
+                                              std::optional<std::uint64_t> top_lines,
+                                              bool downgrade_headers = false);
 
 } // namespace poplar::protocol

@@ -434,7 +434,7 @@ std::pair<std::size_t, std::uint64_t> Session::live_totals() const {
     for (const auto& entry : snapshot_) {
         if (!entry.deleted) {
             ++count;
-            octets += entry.info->size;
+            octets += wire_size(*entry.info);
         }
     }
     return {count, octets};
@@ -459,6 +459,12 @@ std::optional<SnapshotIndex> Session::live_message(std::string_view arg, Output&
     return index;
 }
 
+// RFC 6856: without UTF8, a header with UTF-8 goes out downgraded to 7-bit,
+// and every size the client sees is that of the downgraded message.
+std::uint64_t Session::wire_size(const store::MessageInfo& info) const {
+    return utf8_ ? info.size : info.downgraded_size;
+}
+
 void Session::note_access(SnapshotIndex index) {
     highest_accessed_ = std::max(highest_accessed_, to_number(index).value);
 }
@@ -473,9 +479,9 @@ Output Session::cmd_stat() {
 Output Session::per_message(std::optional<std::string_view> arg, std::string header, MessageField field) {
     // "n value" appended in place: a 100,000-line UIDL listing makes no
     // temporary string per line.
-    auto append_line = [field](std::string& out, MessageNumber number, const store::MessageInfo& info) {
+    auto append_line = [this, field](std::string& out, MessageNumber number, const store::MessageInfo& info) {
         if (field == MessageField::size) {
-            fmt::format_to(std::back_inserter(out), "{} {}", number.value, info.size);
+            fmt::format_to(std::back_inserter(out), "{} {}", number.value, wire_size(info));
         } else {
             fmt::format_to(std::back_inserter(out), "{} {}", number.value, info.uidl);
         }
@@ -571,7 +577,7 @@ Output Session::message_reply(SnapshotIndex index, std::optional<std::uint64_t> 
         return reply(err(fmt::format("Message {} cannot be read right now; try again later.", number.value),
                          ResponseCode::sys_temp));
     }
-    auto body = make_message_body(std::move(opened.raw), top_lines);
+    auto body = make_message_body(std::move(opened.raw), top_lines, /*downgrade_headers=*/!utf8_);
     if (top_lines) {
         // RFC 1225: TOP does not change the highest message number accessed.
         return reply(ok("Top of message follows"), std::move(body));
@@ -580,8 +586,8 @@ Output Session::message_reply(SnapshotIndex index, std::optional<std::uint64_t> 
     snapshot_[index.value].retrieved = true;
     note_access(index);
     ++stats_.retrieved;
-    stats_.retrieved_octets += info.size;
-    return reply(ok(fmt::format("{} octets", info.size)), std::move(body));
+    stats_.retrieved_octets += wire_size(info);
+    return reply(ok(fmt::format("{} octets", wire_size(info))), std::move(body));
 }
 
 Output Session::cmd_retr(std::string_view arg) {

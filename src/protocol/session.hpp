@@ -215,6 +215,7 @@ private:
     std::vector<auth::sasl::Mechanism> offered_mechanisms() const;
     std::int64_t now() const;
     void note_access(SnapshotIndex index);
+    std::uint64_t wire_size(const store::MessageInfo& info) const;
     std::pair<std::size_t, std::uint64_t> live_totals() const;
 
     SessionSettings settings_;

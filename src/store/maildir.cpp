@@ -2,6 +2,7 @@
 #include "store/maildir.hpp"
 
 #include "store/file_source.hpp"
+#include "store/header_downgrade.hpp"
 #include "store/last_login.hpp"
 #include "store/maildir_mailbox.hpp"
 #include "store/maildir_name.hpp"
@@ -18,7 +19,9 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <memory>
 #include <new>
+#include <span>
 #include <system_error>
 
 namespace poplar::store {
@@ -110,14 +113,32 @@ struct Candidate {
     FoundFile* file = nullptr;
 };
 
-// The wire size of one message: ",W=" of a well-formed name, else the cache,
-// else read once and cached. nullopt when the file vanished meanwhile.
-std::optional<std::uint64_t> message_size(const Candidate& candidate, int cur_fd, int new_fd, SizeCache& cache) {
+// Reading done by the scan, kept from message to message so that sizing
+// 100,000 messages allocates once.
+struct ScanBuffers {
+    static constexpr std::size_t buffer_size = 64 * 1024;
+    // What is read of a message whose size is known: most headers fit in one
+    // read of this size (a few KiB is usual), and little body comes with it.
+    static constexpr std::size_t header_read = 16 * 1024;
+    std::unique_ptr<char[]> buffer = std::make_unique_for_overwrite<char[]>(buffer_size);
+    HeaderBlock header;
+};
+
+// Both wire sizes of one message: from the cache when it has both; else the
+// size from ",W=" of a well-formed name or the cache, and the file is read
+// only up to the end of its header; else the whole file is read once. What
+// was read is cached. nullopt when the file vanished meanwhile.
+std::optional<SizeCache::Sizes> message_sizes(const Candidate& candidate, int cur_fd, int new_fd, SizeCache& cache,
+                                              ScanBuffers& buffers) {
+    std::optional<std::uint64_t> size;
     if (candidate.name.well_formed && candidate.name.w_size) {
-        return candidate.name.w_size;
+        size = candidate.name.w_size;
     }
-    if (std::optional<std::uint64_t> cached = cache.find(candidate.name.base)) {
-        return cached;
+    if (std::optional<SizeCache::Sizes> cached = cache.find(candidate.name.base)) {
+        if (cached->downgraded_size && (!size || *size == cached->size)) {
+            return cached;
+        }
+        size = size.value_or(cached->size);
     }
     const FoundFile& file = *candidate.file;
     UniqueFd fd = open_message_file(file.in_new ? new_fd : cur_fd, file.name.c_str());
@@ -129,9 +150,25 @@ std::optional<std::uint64_t> message_size(const Candidate& candidate, int cur_fd
         throw_error(error, "open", file.name);
     }
     FileSource source(std::move(fd));
-    std::uint64_t size = wire_size(source);
-    cache.add(candidate.name.base, size);
-    return size;
+    HeaderBlock& header = buffers.header;
+    header.clear();
+    WireSizeCounter counter;
+    const std::size_t chunk = size ? ScanBuffers::header_read : ScanBuffers::buffer_size;
+    while (std::size_t n = source.read(std::span<char>(buffers.buffer.get(), chunk))) {
+        const std::string_view piece(buffers.buffer.get(), n);
+        header.feed(piece);
+        if (size) {
+            if (header.done()) {
+                break;  // the header is all we need
+            }
+        } else {
+            counter.feed(piece);
+        }
+    }
+    const std::uint64_t wire = size.value_or(counter.total());
+    const SizeCache::Sizes sizes{wire, downgraded_wire_size(wire, header)};
+    cache.add(candidate.name.base, sizes.size, *sizes.downgraded_size);
+    return sizes;
 }
 
 OpenResult open_locked(UniqueFd dir_fd, UniqueFd cur_fd, UniqueFd new_fd, MailboxLock lock,
@@ -159,18 +196,20 @@ OpenResult open_locked(UniqueFd dir_fd, UniqueFd cur_fd, UniqueFd new_fd, Mailbo
     order.erase(last, order.end());
 
     SizeCache cache = SizeCache::load(dir_fd.get());
+    ScanBuffers buffers;
     std::vector<MessageInfo> messages;
     std::vector<MaildirMailbox::Location> locations;
     messages.reserve(order.size());
     locations.reserve(order.size());
     for (const Candidate* candidate : order) {
-        std::optional<std::uint64_t> size = message_size(*candidate, cur_fd.get(), new_fd.get(), cache);
-        if (!size) {
+        std::optional<SizeCache::Sizes> sizes = message_sizes(*candidate, cur_fd.get(), new_fd.get(), cache, buffers);
+        if (!sizes) {
             continue;  // moved or deleted by another program since the scan
         }
         std::string base(candidate->name.base);
         std::string uidl = uidl_for_base_name(base);
-        messages.push_back(MessageInfo{StoreId{std::move(base)}, std::move(uidl), *size});
+        messages.push_back(
+            MessageInfo{StoreId{std::move(base)}, std::move(uidl), sizes->size, sizes->downgraded_size.value_or(0)});
         // candidate->name views into this name: it is not used after the move.
         locations.push_back(MaildirMailbox::Location{std::move(candidate->file->name), candidate->file->in_new, true});
     }

@@ -15,9 +15,11 @@ namespace poplar::store {
 //   gives OpenStatus::in_use. The lock is released when the Mailbox is destroyed
 //   or the process dies, so no lock outlives its session.
 // - Moves every file of new/ into cur/ keeping its base name (adding ":2,").
-// - Builds the snapshot in delivery order (see docs/maildir.md), with sizes from
-//   ",W=" in the file name, else from the size cache dir/poplar-sizes, else
-//   computed once by reading the file and appended to the cache.
+// - Builds the snapshot in delivery order (see docs/maildir.md), with both
+//   sizes (as stored, and downgraded: message.hpp) from the size cache
+//   dir/poplar-sizes; a message not in it is read once and its sizes appended
+//   to the cache: only its header when the size is known from ",W=" in the
+//   file name (or from an old cache line), else the whole file.
 // - Directories it has to create are given to `owner` when one is given and
 //   poplar runs as root, so that the delivery agent, running as the mail
 //   user, can still write new/ after a first login made the Maildir.

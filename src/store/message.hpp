@@ -1,4 +1,4 @@
-// The store's view of one message: its stable id, its UIDL and its exact size.
+// The store's view of one message: its stable id, its UIDL and its exact sizes.
 #pragma once
 
 #include <cstdint>
@@ -23,6 +23,10 @@ struct MessageInfo {
     // CRLF, and a message that does not end in a line ending gets one CRLF
     // (see protocol/message_body.hpp for the rule both sides follow).
     std::uint64_t size = 0;
+    // The same for a client that did not send UTF8 (RFC 6856): the octets RETR
+    // sends once a header with UTF-8 is downgraded to 7-bit (see
+    // header_downgrade.hpp). Equal to `size` when the header is 7-bit.
+    std::uint64_t downgraded_size = 0;
     // When POP3 first retrieved it (unix seconds), for RFC 2449 EXPIRE;
     // nullopt if never (see Mailbox::note_retrieved).
     std::optional<std::int64_t> first_retrieved = std::nullopt;

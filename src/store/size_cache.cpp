@@ -46,14 +46,32 @@ bool write_all(int fd, std::string_view data) {
     return true;
 }
 
-void append_line(std::string& out, std::string_view name, std::uint64_t size) {
+void append_number(std::string& out, std::uint64_t number) {
     char digits[24];
-    auto [end, ec] = std::to_chars(digits, digits + sizeof digits, size);
+    auto [end, ec] = std::to_chars(digits, digits + sizeof digits, number);
     (void)ec;  // 24 bytes always hold a uint64
-    out.append(name);
     out += ' ';
     out.append(digits, end);
+}
+
+void append_line(std::string& out, std::string_view name, const SizeCache::Sizes& sizes) {
+    out.append(name);
+    append_number(out, sizes.size);
+    if (sizes.downgraded_size) {
+        append_number(out, *sizes.downgraded_size);
+    }
     out += '\n';
+}
+
+// Decimal digits only, to the end, no overflow.
+std::optional<std::uint64_t> parse_number(std::string_view text) {
+    std::uint64_t number = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), number);
+    if (text.empty() || ec != std::errc{} || end != text.data() + text.size() || text.front() == '-' ||
+        text.front() == '+') {
+        return std::nullopt;
+    }
+    return number;
 }
 
 } // namespace
@@ -89,46 +107,58 @@ SizeCache SizeCache::load(int dir_fd) {
             continue;
         }
         std::string_view name = line.substr(0, space);
-        std::string_view number = line.substr(space + 1);
-        std::uint64_t size = 0;
-        auto [end, ec] = std::from_chars(number.data(), number.data() + number.size(), size);
-        if (!cacheable(name) || number.empty() || ec != std::errc{} ||
-            end != number.data() + number.size() || number.front() == '-' || number.front() == '+') {
+        std::string_view numbers = line.substr(space + 1);
+        const std::size_t second = numbers.find(' ');
+        std::optional<std::uint64_t> size = parse_number(numbers.substr(0, second));
+        std::optional<std::uint64_t> downgraded;
+        if (second != std::string_view::npos) {
+            downgraded = parse_number(numbers.substr(second + 1));
+            if (!downgraded) {
+                continue;
+            }
+        }
+        if (!cacheable(name) || !size) {
             continue;
         }
-        cache.entries_.insert_or_assign(std::string(name), Entry{size, false});
+        if (!downgraded) {
+            ++cache.two_field_lines_;
+        }
+        cache.entries_.insert_or_assign(std::string(name), Entry{Sizes{*size, downgraded}, false});
     }
     return cache;
 }
 
-std::optional<std::uint64_t> SizeCache::find(std::string_view base_name) {
+std::optional<SizeCache::Sizes> SizeCache::find(std::string_view base_name) {
     auto it = entries_.find(base_name);
     if (it == entries_.end()) {
         return std::nullopt;
     }
     it->second.used = true;
-    return it->second.size;
+    return it->second.sizes;
 }
 
-void SizeCache::add(std::string_view base_name, std::uint64_t size) {
+void SizeCache::add(std::string_view base_name, std::uint64_t size, std::uint64_t downgraded_size) {
     if (!cacheable(base_name)) {
         return;
     }
-    auto [it, inserted] = entries_.insert_or_assign(std::string(base_name), Entry{size, true});
+    const Sizes sizes{size, downgraded_size};
+    auto [it, inserted] = entries_.insert_or_assign(std::string(base_name), Entry{sizes, true});
     (void)it;
     (void)inserted;
-    append_line(pending_, base_name, size);
+    append_line(pending_, base_name, sizes);
     ++pending_count_;
 }
 
 void SizeCache::save(int dir_fd, std::size_t message_count) {
     // A line cut short by a crash must never be completed by our append (a
     // cut "name 12" of "name 123" would then read as valid): rewrite instead.
-    if (cut_line_ || entry_count() > 2 * message_count) {
+    // Old two-field lines are dropped the same way, once their messages'
+    // headers were checked (the new lines would otherwise double the file).
+    if (cut_line_ || two_field_lines_ > 0 || entry_count() > 2 * message_count) {
         std::string data;
         for (const auto& [name, entry] : entries_) {
             if (entry.used) {
-                append_line(data, name, entry.size);
+                append_line(data, name, entry.sizes);
             }
         }
         UniqueFd fd(::openat(dir_fd, temp_name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600));
@@ -143,6 +173,7 @@ void SizeCache::save(int dir_fd, std::size_t message_count) {
         }
         file_entries_ = static_cast<std::size_t>(std::count(data.begin(), data.end(), '\n'));
         cut_line_ = false;
+        two_field_lines_ = 0;
     } else if (!pending_.empty()) {
         UniqueFd fd(::openat(dir_fd, cache_name, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
         if (!fd.valid()) {

@@ -1,5 +1,6 @@
-// The size cache <dir>/poplar-sizes: wire sizes of messages whose names carry
-// no ",W=", so that a login does not read every message.
+// The size cache <dir>/poplar-sizes: wire sizes of messages, as stored and
+// after the UTF-8 header downgrade, so that a login does not read every
+// message, and no message is read twice.
 #pragma once
 
 #include <cstdint>
@@ -10,26 +11,36 @@
 
 namespace poplar::store {
 
-// The file holds lines "basename size\n". Only the session holding the mailbox
-// lock touches it, so appends need no further locking. A line cut short by a
-// crash, or any line that does not parse, is ignored. Sizes of removed
-// messages stay until a compaction rewrites the file.
+// The file holds lines "basename size downgraded_size\n" (downgraded_size:
+// header_downgrade.hpp). A line "basename size" was written before the
+// downgrade existed: its header has not been checked yet. Only the session
+// holding the mailbox lock touches the file, so appends need no further
+// locking. A line cut short by a crash, or any line that does not parse, is
+// ignored; of two lines for one name the later wins. Sizes of removed messages
+// stay until a compaction rewrites the file.
 class SizeCache {
 public:
+    struct Sizes {
+        std::uint64_t size = 0;
+        // nullopt for an old two-field line: the header must still be read.
+        std::optional<std::uint64_t> downgraded_size;
+        friend bool operator==(const Sizes&, const Sizes&) = default;
+    };
+
     // Reads the cache in the Maildir directory `dir_fd`. A missing or
     // unreadable file gives an empty cache: it is only an optimisation.
     static SizeCache load(int dir_fd);
 
-    // The cached size of `base_name`, marking the entry as still in use.
-    std::optional<std::uint64_t> find(std::string_view base_name);
+    // The cached sizes of `base_name`, marking the entry as still in use.
+    std::optional<Sizes> find(std::string_view base_name);
 
-    // Records a size just computed; written by save().
-    void add(std::string_view base_name, std::uint64_t size);
+    // Records sizes just computed; written by save().
+    void add(std::string_view base_name, std::uint64_t size, std::uint64_t downgraded_size);
 
     // Appends the added entries (O_APPEND), or, when the file would hold more
-    // than twice as many entries as the mailbox has messages or ends in a line
-    // cut short, rewrites it with only the entries used since load (temp file,
-    // fsync, rename). Failures are ignored: the sizes are computed again at
+    // than twice as many entries as the mailbox has messages, ends in a line
+    // cut short or has old two-field lines, rewrites it with only the entries
+    // used since load (temp file, fsync, rename). Failures are ignored: the sizes are computed again at
     // the next login.
     void save(int dir_fd, std::size_t message_count);
 
@@ -42,7 +53,7 @@ public:
 
 private:
     struct Entry {
-        std::uint64_t size = 0;
+        Sizes sizes;
         bool used = false;
     };
     struct Hash {
@@ -56,6 +67,8 @@ private:
     std::size_t file_entries_ = 0;
     // A crash mid-append can leave a last line without '\n'.
     bool cut_line_ = false;
+    // Lines "basename size" of a poplar without the downgrade.
+    std::size_t two_field_lines_ = 0;
 };
 
 } // namespace poplar::store

@@ -1,6 +1,7 @@
 // An in-memory Mailbox for session tests: messages are strings.
 #pragma once
 
+#include "store/header_downgrade.hpp"
 #include "store/mailbox.hpp"
 #include "store/wire_size.hpp"
 
@@ -32,12 +33,17 @@ private:
 
 class FakeMailbox final : public store::Mailbox {
 public:
-    // Adds a message with id "m<N>" and UIDL "uid-<N>", sized by the wire rule.
+    // Adds a message with id "m<N>" and UIDL "uid-<N>", sized by the wire rule,
+    // and downgraded_size as the Maildir scan finds it (equal to the size
+    // unless the header has UTF-8).
     void add(std::string body) {
         const std::string n = std::to_string(infos_.size() + 1);
         store::WireSizeCounter counter;
         counter.feed(body);
-        infos_.push_back(store::MessageInfo{store::StoreId{"m" + n}, "uid-" + n, counter.total()});
+        store::HeaderBlock header;
+        header.feed(body);
+        infos_.push_back(store::MessageInfo{store::StoreId{"m" + n}, "uid-" + n, counter.total(),
+                                            store::downgraded_wire_size(counter.total(), header)});
         bodies_[infos_.back().id.value] = std::move(body);
     }
 

@@ -1,6 +1,9 @@
 // make_message_body: RETR/TOP vectors at every chunk boundary, cross-checked
 // with store::wire_size, early stop for TOP, and read errors.
 #include "protocol/message_body.hpp"
+#include "store/header_downgrade.hpp"
+#include "store/maildir.hpp"
+#include "store/temp_maildir.hpp"
 #include "store/wire_size.hpp"
 
 #include <gtest/gtest.h>
@@ -57,9 +60,9 @@ private:
 };
 
 // Pulls the whole body; each chunk must respect max_body_chunk.
-std::string render(std::string raw, std::size_t piece, std::optional<std::uint64_t> top,
-                   ReadStats* stats = nullptr) {
-    auto body = make_message_body(std::make_unique<PieceSource>(std::move(raw), piece, stats), top);
+std::string render_source(std::unique_ptr<store::ByteSource> source, std::optional<std::uint64_t> top,
+                          bool downgrade) {
+    auto body = make_message_body(std::move(source), top, downgrade);
     std::string out;
     for (;;) {
         const std::size_t before = out.size();
@@ -74,6 +77,11 @@ std::string render(std::string raw, std::size_t piece, std::optional<std::uint64
     EXPECT_FALSE(body->next(out));
     EXPECT_EQ(out.size(), size);
     return out;
+}
+
+std::string render(std::string raw, std::size_t piece, std::optional<std::uint64_t> top,
+                   ReadStats* stats = nullptr, bool downgrade = false) {
+    return render_source(std::make_unique<PieceSource>(std::move(raw), piece, stats), top, downgrade);
 }
 
 // Undoes the terminator and dot-stuffing; checks both are well formed.
@@ -373,6 +381,170 @@ TEST(MessageBodyErrors, NoFailureWhenTheFailingReadIsNeverMade) {
     while (body->next(out)) {
     }
     EXPECT_EQ(out, "a\r\nb\r\n.\r\n");
+}
+
+// ---- downgrade_headers: RFC 6856 without UTF8 ----
+
+// A 7-bit message is sent exactly as without the downgrade; an 8-bit one
+// (the "binary" vector is all header) in the size the store computes.
+TEST_P(MessageBodyRetr, DowngradeChangesNothingWhenSevenBit) {
+    const auto& v = GetParam();
+    store::HeaderBlock header;
+    header.feed(v.raw);
+    const std::uint64_t downgraded_size = store::downgraded_wire_size(wire_size_of(v.raw, v.raw.size()), header);
+    for (std::size_t piece = 1; piece <= v.raw.size() + 1; ++piece) {
+        const std::string sent = render(v.raw, piece, v.top, nullptr, true);
+        if (!store::has_8bit(v.raw)) {
+            EXPECT_EQ(sent, v.expected) << "piece " << piece;
+        }
+        EXPECT_EQ(unstuff(sent).size(), downgraded_size) << "piece " << piece;
+    }
+}
+
+TEST_P(MessageBodyTopVectors, DowngradeChangesNothingWhenSevenBit) {
+    const auto& v = GetParam();
+    for (std::size_t piece = 1; piece <= v.raw.size() + 1; ++piece) {
+        EXPECT_EQ(render(v.raw, piece, v.top, nullptr, true), v.expected) << "piece " << piece;
+    }
+}
+
+TEST(MessageBodyDowngrade, Utf8HeaderIsDowngradedAtEveryPieceSize) {
+    const std::string raw = "Subject: \xc3\xa9t\xc3\xa9\n.X: y\n\n.body \xc3\xa9\nline 2\n";
+    const std::string head = "Subject: =?UTF-8?B?w6l0w6k=?=\r\n..X: y\r\n\r\n";
+    for (std::size_t piece = 1; piece <= raw.size() + 1; ++piece) {
+        // The body keeps its 8-bit octets: only the header is rewritten.
+        EXPECT_EQ(render(raw, piece, std::nullopt, nullptr, true), head + "..body \xc3\xa9\r\nline 2\r\n.\r\n");
+        EXPECT_EQ(render(raw, piece, 0, nullptr, true), head + ".\r\n");
+        EXPECT_EQ(render(raw, piece, 1, nullptr, true), head + "..body \xc3\xa9\r\n.\r\n");
+        // Without the downgrade, as stored.
+        EXPECT_EQ(render(raw, piece, 0), "Subject: \xc3\xa9t\xc3\xa9\r\n..X: y\r\n\r\n.\r\n");
+    }
+}
+
+TEST(MessageBodyDowngrade, AllHeaderWithoutFinalNewline) {
+    EXPECT_EQ(render("A: b\nSubject: \xc3\xa9", 3, std::nullopt, nullptr, true),
+              "A: b\r\nSubject: =?UTF-8?B?w6k=?=\r\n.\r\n");
+    EXPECT_EQ(render("Subject: \xc3\xa9", 100, 5, nullptr, true), "Subject: =?UTF-8?B?w6k=?=\r\n.\r\n");
+}
+
+TEST(MessageBodyDowngrade, ReadFailureWhileReadingTheHeader) {
+    const std::string raw = "Subject: \xc3\xa9\n" + std::string(100, 'x') + "\n\nbody\n";
+    auto body = make_message_body(std::make_unique<PieceSource>(raw, 10, nullptr, 3), std::nullopt, true);
+    std::string out;
+    EXPECT_THROW(body->next(out), std::system_error);
+}
+
+// Messages of every shape, generated: 8-bit and folded headers, LF, CRLF and
+// mixed, no body, no final newline, no empty line at all, headers bigger than
+// a read and one bigger than max_downgrade_header.
+std::vector<std::string> generated_messages() {
+    std::mt19937 random(6856);
+    const std::vector<std::string> fields = {
+        "Subject: Gr\xc3\xbc\xc3\x9f" "e aus K\xc3\xb6ln",
+        "From: Zo\xc3\xab M\xc3\xbcller <zoe@example.org>",
+        "To: \xc3\xbcser@\xe4\xbe\x8b\xe3\x81\x88.jp, plain@example.org",
+        "Cc: \"M\xc3\xbcller, J\" <j@x> (caf\xc3\xa9)",
+        "Subject: folded\n\tsecond \xc3\xa9 line\n  third",
+        "Content-Type: text/plain; name=\"r\xc3\xa9sum\xc3\xa9.txt\"; charset=utf-8",
+        "Message-ID: <\xc3\xa9@example.org>",
+        "X-Bad: \xff\xfe\x80 invalid",
+        "X-Cr: a\rb \xc3\xa9",
+        ".Dot-Field: \xc3\xa9",
+        "Received: from a by b; Mon, 1 Jan 2024 00:00:00 +0000",
+        "Date: Mon, 1 Jan 2024 00:00:00 +0000",
+        "X-Plain: plain ascii",
+    };
+    std::string long_text;
+    for (int i = 0; i < 60; ++i) {
+        long_text += "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e ";  // 3-octet characters
+    }
+    std::vector<std::string> messages;
+    for (int m = 0; m < 200; ++m) {
+        const int style = static_cast<int>(random() % 3);  // LF, CRLF, mixed
+        auto eol = [&] { return style == 0 ? "\n" : style == 1 ? "\r\n" : (random() % 2 ? "\n" : "\r\n"); };
+        std::string message;
+        const int count = 1 + static_cast<int>(random() % 8);
+        for (int f = 0; f < count; ++f) {
+            std::string field = fields[random() % fields.size()];
+            if (random() % 10 == 0) {
+                field = "X-Long: " + long_text;
+            }
+            for (std::size_t at = field.find('\n'); at != std::string::npos; at = field.find('\n', at + 2)) {
+                field.replace(at, 1, eol());
+            }
+            message += field + eol();
+        }
+        if (m % 50 == 7) {
+            // Bigger than one read: the header spans chunks.
+            for (int i = 0; i < 1500; ++i) {
+                message += "X-Filler: " + std::to_string(i) + " \xc3\xa9" + eol();
+            }
+        }
+        const int shape = static_cast<int>(random() % 6);
+        if (shape == 0) {
+            const bool crlf = message.size() >= 2 && message[message.size() - 2] == '\r';
+            message.resize(message.size() - (crlf ? 2 : 1));  // no final newline
+        } else if (shape == 1) {
+            // all header, ends in a newline
+        } else {
+            message += eol();
+            if (shape >= 3) {
+                message += "body line" + std::string(eol()) + "." + eol() + ".. dots" + eol() + "\xc3\xa9";
+                if (shape >= 4) {
+                    message += eol();
+                }
+            }
+        }
+        messages.push_back(message);
+    }
+    // Over the cap: sent as stored, and sized so.
+    std::string huge = "Subject: \xc3\xa9\n";
+    while (huge.size() <= store::max_downgrade_header) {
+        huge += "X-Filler: " + std::string(200, 'f') + "\xc3\xa9\n";
+    }
+    messages.push_back(huge + "\nbody\n");
+    return messages;
+}
+
+// The test the sizes promise rests on: for every generated message, the
+// octets RETR sends (before stuffing) equal the size the Maildir scan gives,
+// with and without the downgrade, whether the scan read the whole file or
+// (,W= names) only the header.
+TEST(MessageBodyDowngrade, SentOctetsEqualTheStoresSizes) {
+    const std::vector<std::string> messages = generated_messages();
+    store::testing::TempMaildir md;
+    for (std::size_t i = 0; i < messages.size(); ++i) {
+        std::string name = std::to_string(1700000000 + i) + ".M" + std::to_string(i) + "P1.test";
+        if (i % 2 == 1) {
+            name += ",W=" + std::to_string(wire_size_of(messages[i], messages[i].size()));
+        }
+        md.put_cur(name + ":2,", messages[i]);
+    }
+    store::OpenResult opened = store::open_maildir(md.dir());
+    ASSERT_EQ(opened.status, store::OpenStatus::ok) << opened.detail;
+    const auto& infos = opened.mailbox->messages();
+    ASSERT_EQ(infos.size(), messages.size());
+    std::size_t changed = 0;
+    for (std::size_t i = 0; i < infos.size(); ++i) {
+        auto open = [&] { return opened.mailbox->open_message(infos[i].id); };
+        const std::string as_stored = unstuff(render_source(open(), std::nullopt, false));
+        EXPECT_EQ(as_stored.size(), infos[i].size) << "message " << i;
+        const std::string sent = unstuff(render_source(open(), std::nullopt, true));
+        EXPECT_EQ(sent.size(), infos[i].downgraded_size) << "message " << i;
+        changed += infos[i].downgraded_size != infos[i].size ? 1 : 0;
+        // The header that went out is 7-bit (unless over the cap).
+        const std::size_t header_end = sent.find("\r\n\r\n");
+        const std::string_view header = std::string_view(sent).substr(0, header_end);
+        if (messages[i].size() < store::max_downgrade_header) {
+            EXPECT_FALSE(store::has_8bit(header)) << "message " << i;
+        } else {
+            EXPECT_EQ(infos[i].downgraded_size, infos[i].size);
+        }
+        // TOP sends the same header.
+        const std::string top = unstuff(render_source(open(), 0, true));
+        EXPECT_EQ(top.substr(0, std::min(top.size(), header.size())), header) << "message " << i;
+    }
+    EXPECT_GT(changed, messages.size() / 2);  // the generator does make 8-bit headers
 }
 
 } // namespace

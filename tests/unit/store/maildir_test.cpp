@@ -196,14 +196,15 @@ TEST(Maildir, UidlsFollowTheRule) {
     }
 }
 
-TEST(Maildir, SizeComesFromWFieldWithoutReadingTheFile) {
+TEST(Maildir, SizeComesFromWFieldAndOnlyTheHeaderIsChecked) {
     TempMaildir md;
     // The content disagrees with W= on purpose: W= is trusted as written.
     md.put_cur("1.M1P1.h,S=2,W=1234:2,", "x");
     auto mailbox = open_ok(md.dir());
     ASSERT_TRUE(mailbox);
     EXPECT_EQ(mailbox->messages()[0].size, 1234u);
-    EXPECT_FALSE(std::filesystem::exists(md.dir() / "poplar-sizes"));
+    EXPECT_EQ(mailbox->messages()[0].downgraded_size, 1234u);
+    EXPECT_EQ(read_file(md.dir() / "poplar-sizes"), "1.M1P1.h,S=2,W=1234 1234 1234\n");
 }
 
 TEST(Maildir, GarbageNameWithWFieldIsComputed) {
@@ -256,7 +257,7 @@ TEST(Maildir, SecondOpenTakesSizesFromTheCacheAndReadsNoMessage) {
         }
     }
     EXPECT_EQ(sizes, (std::vector<std::uint64_t>{20, 6}));
-    EXPECT_EQ(read_file(md.dir() / "poplar-sizes"), "1.M1P1.h 20\n2.M1P1.h 6\n");
+    EXPECT_EQ(read_file(md.dir() / "poplar-sizes"), "1.M1P1.h 20 20\n2.M1P1.h 6 6\n");
     // Root reads any file whatever its mode, so make reading reveal itself:
     // empty the files; a size read from them would now be 0.
     std::filesystem::resize_file(md.cur() / "1.M1P1.h:2,", 0);
@@ -266,7 +267,7 @@ TEST(Maildir, SecondOpenTakesSizesFromTheCacheAndReadsNoMessage) {
     ASSERT_EQ(mailbox->messages().size(), 2u);
     EXPECT_EQ(mailbox->messages()[0].size, 20u);
     EXPECT_EQ(mailbox->messages()[1].size, 6u);
-    EXPECT_EQ(read_file(md.dir() / "poplar-sizes"), "1.M1P1.h 20\n2.M1P1.h 6\n");  // nothing appended
+    EXPECT_EQ(read_file(md.dir() / "poplar-sizes"), "1.M1P1.h 20 20\n2.M1P1.h 6 6\n");  // nothing appended
 }
 
 TEST(Maildir, CacheIsCompactedWhenMostEntriesAreStale) {
@@ -278,7 +279,7 @@ TEST(Maildir, CacheIsCompactedWhenMostEntriesAreStale) {
         ASSERT_TRUE(mailbox);
         EXPECT_EQ(mailbox->messages()[0].size, 3u);
     }
-    EXPECT_EQ(read_file(md.dir() / "poplar-sizes"), "1.M1P1.h 3\n");
+    EXPECT_EQ(read_file(md.dir() / "poplar-sizes"), "1.M1P1.h 3 3\n");
 }
 
 TEST(Maildir, OpenMessageStreamsTheRawBytesInTheCallersChunks) {
