@@ -160,7 +160,8 @@ std::vector<std::string> check_combination(const Config& config) {
     if (!config.listen_tls.empty() && config.tls_certificate.empty())
         problems.push_back("listen_tls needs tls_certificate and tls_private_key");
     for (const auto& address : config.listen_tls)
-        if (std::find(config.listen.begin(), config.listen.end(), address) != config.listen.end())
+        // Port 0 takes a free port each time: two of them never collide.
+        if (!address.ends_with(":0") && std::find(config.listen.begin(), config.listen.end(), address) != config.listen.end())
             problems.push_back(fmt::format("{} is in both listen and listen_tls", quote(address, shown)));
     for (const auto& address : config.allow_plaintext_auth)
         if (std::find(config.listen.begin(), config.listen.end(), address) == config.listen.end())

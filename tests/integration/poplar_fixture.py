@@ -5,6 +5,7 @@ Every test gets its own temp dir and its own server; every process started here
 is killed by pid in a cleanup, even when the test fails.
 """
 
+import atexit
 import os
 import re
 import shutil
@@ -23,7 +24,47 @@ TIMEOUT = 10.0
 
 SANITIZER_REPORT = re.compile(r"(ERROR|WARNING): (Address|Leak|Thread|UndefinedBehavior)Sanitizer|runtime error:")
 
-_LISTENING = re.compile(r"poplar: listening on (\S+):(\d+)$")
+_LISTENING = re.compile(r"poplar: listening on (\S+):(\d+)( tls)?$")
+
+
+class TestCA:
+    """A certificate authority made for the tests with the openssl command, and
+    a server certificate it signed for localhost and 127.0.0.1. Made once per
+    test process (key generation is the slow part) and removed at exit."""
+
+    _made: "TestCA | None" = None
+
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="poplar-ca-")
+        self.ca_cert = os.path.join(self.dir, "ca.pem")
+        self.cert = os.path.join(self.dir, "server.pem")
+        self.key = os.path.join(self.dir, "server.key")
+        self.issue("server", ["DNS:localhost", "IP:127.0.0.1"])
+
+    def _openssl(self, *args):
+        subprocess.run(["openssl", *args], check=True, capture_output=True, timeout=TIMEOUT)
+
+    def issue(self, name: str, alt_names: list[str]) -> tuple[str, str]:
+        """A certificate and key signed by this CA (the CA itself on first use)."""
+        d = self.dir
+        if not os.path.exists(self.ca_cert):
+            self._openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", f"{d}/ca.key",
+                          "-out", self.ca_cert, "-days", "2", "-subj", "/CN=poplar test CA")
+        cert, key = f"{d}/{name}.pem", f"{d}/{name}.key"
+        self._openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", f"{d}/{name}.csr",
+                      "-subj", f"/CN={name}")
+        with open(f"{d}/{name}.ext", "w") as f:
+            f.write("subjectAltName=" + ",".join(alt_names) + "\n")
+        self._openssl("x509", "-req", "-in", f"{d}/{name}.csr", "-CA", self.ca_cert, "-CAkey", f"{d}/ca.key",
+                      "-CAcreateserial", "-out", cert, "-days", "2", "-extfile", f"{d}/{name}.ext")
+        return cert, key
+
+    @classmethod
+    def get(cls) -> "TestCA":
+        if cls._made is None:
+            cls._made = TestCA()
+            atexit.register(shutil.rmtree, cls._made.dir, True)
+        return cls._made
 
 
 def wire_bytes(raw: bytes) -> bytes:
@@ -169,7 +210,8 @@ class Server:
                                      stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                      stderr=subprocess.PIPE, env=env)
         self.log = LogReader(self.proc.stderr)
-        self.ports: list[int] = []
+        self.ports: list[int] = []       # plain listeners (listen), in config order
+        self.tls_ports: list[int] = []   # implicit-TLS listeners (listen_tls)
         self.addresses: list[tuple[str, int]] = []
         try:
             self.log.wait_for(r"poplar: ready$")
@@ -179,12 +221,13 @@ class Server:
         for line in self.log.lines:
             m = _LISTENING.search(line)
             if m:
-                self.ports.append(int(m.group(2)))
+                (self.tls_ports if m.group(3) else self.ports).append(int(m.group(2)))
                 self.addresses.append((m.group(1).strip("[]"), int(m.group(2))))
-        if not self.ports:
+        if not self.ports and not self.tls_ports:
             self.kill()
             raise AssertionError("no 'listening on' line before 'ready':\n" + self.log.text())
-        self.port = self.ports[0]
+        self.port = self.ports[0] if self.ports else None
+        self.tls_port = self.tls_ports[0] if self.tls_ports else None
 
     def round_trip(self):
         """One connection served end to end: the event loops (and signal handlers) run."""
@@ -404,6 +447,18 @@ class PoplarTestCase(unittest.TestCase):
         }
         cfg.update(overrides)
         return cfg
+
+    def tls_config(self, **overrides) -> dict:
+        """Config overrides for TLS: the test CA's certificate, STLS on the
+        plain listener and an implicit-TLS listener on a free port."""
+        ca = TestCA.get()
+        cfg = {"tls_certificate": ca.cert, "tls_private_key": ca.key, "listen_tls": ["127.0.0.1:0"]}
+        cfg.update(overrides)
+        return cfg
+
+    def start_tls_server(self, extra_args=(), **overrides) -> Server:
+        """A server with STLS on `port` and implicit TLS on `tls_port`."""
+        return self.start_server(extra_args, **self.tls_config(**overrides))
 
     def write_config(self, name: str = "poplar.toml", **overrides) -> str:
         path = os.path.join(self.dir, name)
