@@ -52,6 +52,7 @@ public:
         }
         if (output.update) {
             updated = output.update->remove;
+            noted_retrieved = output.update->retrieved;
             auto result = session.mailbox()->remove(output.update->remove);
             if (!output.update->retrieved.empty()) {
                 (void)session.mailbox()->note_retrieved(output.update->retrieved, output.update->now);
@@ -81,6 +82,7 @@ public:
             return result;
         }
         result.user = "alice";
+        result.expire_days = user_expire_days;
         result.mailbox = std::move(mailbox_owned);
         return result;
     }
@@ -97,13 +99,15 @@ public:
     }
 
     Session session;
+    std::optional<unsigned> user_expire_days;  // the EXPIRE a login gets
     std::vector<auth::sasl::ChannelBinding> channel_bindings;  // given at on_tls_started
     std::vector<std::string> lookups;                           // sasl_lookup requests made
     std::unique_ptr<FakeMailbox> mailbox_owned;
     FakeMailbox* mailbox;
     LoginStatus login_status = LoginStatus::ok;
     std::optional<auth::Credentials> last_credentials;
-    std::vector<store::StoreId> updated;
+    std::vector<store::StoreId> updated;          // UPDATE: removed
+    std::vector<store::StoreId> noted_retrieved;  // UPDATE: first retrievals recorded
     std::vector<store::StoreId> searched;  // open_message requests made
     bool closed = false;
     int handshakes = 0;
