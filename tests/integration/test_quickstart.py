@@ -21,7 +21,7 @@ class DemoSetupTest(unittest.TestCase):
         self.addCleanup(shutil.rmtree, self.dir, ignore_errors=True)
 
     def setup_demo(self) -> subprocess.CompletedProcess:
-        env = dict(os.environ, POPLAR_DEMO_PORT="0")  # a free port, as every test uses
+        env = dict(os.environ, POPLAR_DEMO_PORT="0", POPLAR_DEMO_TLS_PORT="0")  # free ports, as every test uses
         return subprocess.run([os.path.join(REPO, "scripts", "demo-setup.sh"), self.dir],
                               capture_output=True, text=True, timeout=TIMEOUT, env=env)
 
@@ -39,6 +39,14 @@ class DemoSetupTest(unittest.TestCase):
                                  capture_output=True, timeout=TIMEOUT + 5)
         self.assertEqual(fetched.returncode, 0, fetched.stderr)
         self.assertIn(b"Subject: Welcome to poplar", fetched.stdout)
+        # POP3S with the demo's own certificate, verified as the printed line does it.
+        cert = os.path.join(self.dir, "tls", "cert.pem")
+        self.assertIn(f"--cacert {cert}", made.stdout)
+        secure = subprocess.run(["curl", "-sS", "--max-time", str(int(TIMEOUT)), "--cacert", cert,
+                                 "-u", f"demo:{password}", f"pop3s://localhost:{server.tls_port}/1"],
+                                capture_output=True, timeout=TIMEOUT + 5)
+        self.assertEqual(secure.returncode, 0, secure.stderr)
+        self.assertEqual(secure.stdout, fetched.stdout)
 
     def test_running_it_again_keeps_the_user_and_the_mail(self):
         self.assertEqual(self.setup_demo().returncode, 0)
@@ -48,11 +56,15 @@ class DemoSetupTest(unittest.TestCase):
         mail = os.path.join(self.dir, "mail", "demo", "new")
         before = sorted(os.listdir(mail))
         self.assertEqual(len(before), 1)
+        with open(os.path.join(self.dir, "tls", "cert.pem")) as f:
+            certificate = f.read()
         again = self.setup_demo()
         self.assertEqual(again.returncode, 0, again.stderr)
         with open(os.path.join(self.dir, "users")) as f:
             self.assertEqual(f.read(), users)
         self.assertEqual(sorted(os.listdir(mail)), before)
+        with open(os.path.join(self.dir, "tls", "cert.pem")) as f:
+            self.assertEqual(f.read(), certificate, "the certificate a client may already trust is kept")
 
 
 if __name__ == "__main__":
