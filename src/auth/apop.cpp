@@ -37,25 +37,8 @@ bool apop_digest_matches(std::string_view timestamp, std::string_view secret, st
     if (!md5_of(timestamp, secret, digest))
         return false;
 
-    constexpr std::string_view hex = "0123456789abcdef";
-    std::array<char, 32> expected{};
-    for (std::size_t i = 0; i < digest.size(); ++i) {
-        expected[2 * i] = hex[digest[i] >> 4];
-        expected[2 * i + 1] = hex[digest[i] & 0x0f];
-    }
-    // RFC 1939 does not fix the case of the hex digits; clients send lower
-    // case, but accept upper. Folding the client's input leaks nothing secret.
-    // Longer input is cut at 33 bytes: it cannot match, and it bounds the copy.
-    std::array<char, 33> given{};
-    const std::size_t given_size = std::min(client_digest_hex.size(), given.size());
-    for (std::size_t i = 0; i < given_size; ++i) {
-        const char c = client_digest_hex[i];
-        given[i] = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-    }
-    const bool same = equal_constant_time({given.data(), given_size}, {expected.data(), expected.size()});
-    // The expected digest answers this timestamp's challenge: do not leave it around.
+    const bool same = md5_hex_matches(digest, client_digest_hex);
     OPENSSL_cleanse(digest.data(), digest.size());
-    OPENSSL_cleanse(expected.data(), expected.size());
     return same;
 }
 
