@@ -8,7 +8,7 @@ packages=(
   libasio-dev libssl-dev libtomlplusplus-dev libcli11-dev libfmt-dev libcrypt-dev
   libidn-dev
   libgtest-dev
-  python3 openssl curl fetchmail mpop getmail6
+  python3 openssl curl fetchmail mpop getmail6 gsasl iproute2
 )
 
 missing=()

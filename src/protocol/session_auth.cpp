@@ -35,10 +35,11 @@ struct Language {
 // Every reply poplar sends is English; i-default (RFC 2277) is that too.
 constexpr std::array<Language, 2> languages{{{"en", "English"}, {"i-default", "Default language"}}};
 
-// RFC 4647 section 3.4 lookup: "en-GB" falls back to "en"; "*" is the default.
+// RFC 4647 section 3.4 lookup: "en-GB" falls back to "en"; "*" asks for the
+// server's default, English.
 std::optional<std::string_view> lookup_language(std::string_view range) {
     std::string wanted = upper(range);
-    if (wanted == "*") return languages[1].tag;
+    if (wanted == "*") return languages[0].tag;
     for (;;) {
         for (const auto& language : languages) {
             if (upper(language.tag) == wanted) return language.tag;
@@ -176,10 +177,11 @@ Output Session::cmd_lang(std::optional<std::string_view> range) {
     }
     const auto language = lookup_language(*range);
     if (!language) {
-        return reply(err(fmt::format("Language {} is not available; LANG lists those that are.",
+        // RFC 6856 section 3: replies start with the tag of the language in use.
+        return reply(err(fmt::format("en Language {} is not available; LANG lists those that are.",
                                      sanitize_for_log(*range, 35))));
     }
-    return reply(ok(fmt::format("Language changed to {}", *language)));
+    return reply(ok(fmt::format("{} Language changed", *language)));
 }
 
 } // namespace poplar::protocol

@@ -199,12 +199,13 @@ TEST(Auth, ScramWithAWrongPasswordFailsLikeAWrongPassword) {
 TEST(Lang, ListsEnglishAndAcceptsRanges) {
     Harness h;
     EXPECT_EQ(h.send("LANG"), "+OK Language listing follows\r\nen English\r\ni-default Default language\r\n.\r\n");
-    EXPECT_EQ(h.send("LANG en"), "+OK Language changed to en\r\n");
-    EXPECT_EQ(h.send("LANG EN-gb"), "+OK Language changed to en\r\n") << "RFC 4647 lookup falls back";
-    EXPECT_EQ(h.send("LANG *"), "+OK Language changed to i-default\r\n");
-    EXPECT_EQ(h.send("LANG fr"), "-ERR Language fr is not available; LANG lists those that are.\r\n");
+    // RFC 6856 section 3: the reply starts with the tag of the language now in use.
+    EXPECT_EQ(h.send("LANG en"), "+OK en Language changed\r\n");
+    EXPECT_EQ(h.send("LANG EN-gb"), "+OK en Language changed\r\n") << "RFC 4647 lookup falls back";
+    EXPECT_EQ(h.send("LANG *"), "+OK en Language changed\r\n") << "the default is English";
+    EXPECT_EQ(h.send("LANG fr"), "-ERR en Language fr is not available; LANG lists those that are.\r\n");
     h.login();
-    EXPECT_EQ(h.send("LANG i-default"), "+OK Language changed to i-default\r\n") << "valid in TRANSACTION too";
+    EXPECT_EQ(h.send("LANG i-default"), "+OK i-default Language changed\r\n") << "valid in TRANSACTION too";
 }
 
 constexpr std::string_view utf8_message = "Subject: Gr\xc3\xbc\xc3\x9f" "e\nFrom: J\xc3\xb6rg <j@example.org>\n\nbody\n";
