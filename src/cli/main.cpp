@@ -1,4 +1,7 @@
-// poplar's command line: one binary, subcommands (serve, check-config).
+// poplar's command line: one binary, subcommands (serve, check-config, pw,
+// user, mailbox).
+#include "cli/admin_commands.hpp"
+#include "cli/deliver_command.hpp"
 #include "cli/passwd_report.hpp"
 #include "cli/tls_report.hpp"
 #include "config/config.hpp"
@@ -61,6 +64,8 @@ int main(int argc, char** argv) {
   poplar serve --config /etc/poplar/poplar.toml
   poplar serve -c poplar.toml -o listen=127.0.0.1:1110 -o auth_failure_delay=0s
   poplar check-config -c poplar.toml      # validate and print the effective values
+  poplar user add alice                   # add a user (password typed twice, or one line on stdin)
+  poplar pw -s SHA512-CRYPT               # hash a password for a passwd-file, like doveadm pw
 
 Signals (serve): TERM or INT stops (no DELE mark is applied), HUP reloads the
 config and the passwd-file. Logs go to stderr.)");
@@ -77,6 +82,48 @@ config and the passwd-file. Logs go to stderr.)");
         "validate the config, print the effective values and check the passwd-file "
         "(exit 0: all good, 1: some users cannot log in, 2: config error)");
     add_config_options(*check, check_options);
+
+    std::string pw_scheme = "YESCRYPT";
+    auto* pw = app.add_subcommand("pw", "hash a password (typed twice, or one line on stdin) for a passwd-file, "
+                                        "like doveadm pw; prints {SCHEME}secret");
+    pw->add_option("-s,--scheme", pw_scheme, "YESCRYPT (default), SHA512-CRYPT, BLF-CRYPT, SCRAM-SHA-256, SCRAM-SHA-1, PLAIN");
+
+    Options user_options;
+    auto* user = app.add_subcommand("user", "add, change, remove or list passwd-file users (the file is replaced "
+                                            "atomically; their Maildirs are made and removed)");
+    user->require_subcommand(1);
+    poplar::cli::UserAddOptions add_options;
+    auto* user_add = user->add_subcommand("add", "add a user and make its Maildir");
+    user_add->add_option("name", add_options.name, "user name")->required();
+    user_add->add_option("-s,--scheme", add_options.scheme, "password scheme (default YESCRYPT)");
+    user_add->add_option("--uid", add_options.uid, "owner uid of the Maildir (passwd-file field; default empty)");
+    user_add->add_option("--gid", add_options.gid, "owner gid of the Maildir (passwd-file field; default empty)");
+    user_add->add_option("--home", add_options.home, "home folder (passwd-file field, %h in mail_path)");
+    std::string user_name;
+    std::string passwd_scheme = "YESCRYPT";
+    auto* user_passwd = user->add_subcommand("passwd", "set a user's password");
+    user_passwd->add_option("name", user_name, "user name")->required();
+    user_passwd->add_option("-s,--scheme", passwd_scheme, "password scheme (default YESCRYPT)");
+    bool keep_mail = false;
+    auto* user_del = user->add_subcommand("del", "remove a user and its Maildir (refused while a POP3 session holds it)");
+    user_del->add_option("name", user_name, "user name")->required();
+    user_del->add_flag("--keep-mail", keep_mail, "remove only the passwd-file line");
+    auto* user_list = user->add_subcommand("list", "print the user names");
+    for (auto* command : {user_add, user_passwd, user_del, user_list}) add_config_options(*command, user_options);
+
+    Options deliver_options;
+    std::string deliver_user;
+    auto* deliver = app.add_subcommand("deliver", "deliver the message on stdin to USER's Maildir (Postfix "
+                                                  "mailbox_command); exit codes from sysexits.h");
+    deliver->add_option("user", deliver_user, "the recipient's user name")->required();
+    add_config_options(*deliver, deliver_options);
+
+    Options mailbox_options;
+    auto* mailbox = app.add_subcommand("mailbox", "look at a user's mailbox");
+    mailbox->require_subcommand(1);
+    auto* mailbox_stats = mailbox->add_subcommand("stats", "message count, sizes and the oldest message's age");
+    mailbox_stats->add_option("name", user_name, "user name")->required();
+    add_config_options(*mailbox_stats, mailbox_options);
 
     if (argc == 1) {
         // `poplar` alone: show what it can do rather than one terse line.
@@ -96,6 +143,31 @@ config and the passwd-file. Logs go to stderr.)");
             // Exit 2: the server would not start; 1: some users could not log in.
             if (!poplar::cli::report_tls(config, std::cerr)) return 2;
             return poplar::cli::report_passwd_file(config.passwd_file, std::cerr) ? 0 : 1;
+        }
+        if (pw->parsed()) {
+            return poplar::cli::run_pw(pw_scheme);
+        }
+        if (user->parsed()) {
+            const Config config = load_config(user_options);
+            if (user_add->parsed()) return poplar::cli::run_user_add(config, add_options);
+            if (user_passwd->parsed()) return poplar::cli::run_user_passwd(config, user_name, passwd_scheme);
+            if (user_del->parsed()) return poplar::cli::run_user_del(config, user_name, keep_mail);
+            if (user_list->parsed()) return poplar::cli::run_user_list(config);
+        }
+        if (deliver->parsed()) {
+            Config config;
+            try {
+                config = load_config(deliver_options);
+            } catch (const ConfigError& e) {
+                // The MTA keeps the message and retries: a config mistake
+                // must never bounce mail.
+                std::fprintf(stderr, "poplar: deliver: config error: %s\n", e.what());
+                return 75;  // EX_TEMPFAIL
+            }
+            return poplar::cli::run_deliver(config, deliver_user);
+        }
+        if (mailbox_stats->parsed()) {
+            return poplar::cli::run_mailbox_stats(load_config(mailbox_options), user_name);
         }
         const Config config = load_config(serve_options);
         return poplar::net::serve(config, [serve_options] { return load_config(serve_options); });

@@ -66,6 +66,8 @@ struct Config {
     // Connections at once, in all and from one client IP address.
     unsigned max_connections = 1000;
     unsigned max_connections_per_ip = 20;
+    // Largest message `poplar deliver` and LMTP accept, in octets; 0: no limit.
+    std::size_t max_message_size = 0;
     // Bad commands tolerated before the server hangs up.
     unsigned max_bad_commands_before_login = 3;
     unsigned max_bad_commands = 20;

@@ -90,13 +90,7 @@ asio::awaitable<protocol::LoginResult> perform_login(auth::Credentials credentia
         result.status = protocol::LoginStatus::permanent_failure;
         co_return result;
     }
-    // uid/gid 0 in the passwd-file means "not given" (Dovecot's empty field);
-    // -1 leaves that one as it is (chown(2)).
-    std::optional<store::MaildirOwner> owner;
-    if (verified.user.uid != 0 || verified.user.gid != 0) {
-        owner = store::MaildirOwner{verified.user.uid != 0 ? verified.user.uid : static_cast<uid_t>(-1),
-                                    verified.user.gid != 0 ? verified.user.gid : static_cast<gid_t>(-1)};
-    }
+    const auto owner = store::maildir_owner(verified.user.uid, verified.user.gid);
     store::OpenResult opened = co_await run_blocking(pool, [&] { return store::open_maildir(*path, owner); });
     result.status = to_login_status(opened.status);
     if (opened.status != store::OpenStatus::ok) {

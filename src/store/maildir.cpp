@@ -228,10 +228,10 @@ OpenResult open_locked(UniqueFd dir_fd, UniqueFd cur_fd, UniqueFd new_fd, Mailbo
 }
 
 OpenResult open_or_throw(const std::filesystem::path& dir, const std::optional<MaildirOwner>& owner) {
-    UniqueFd dir_fd = open_maildir_root(dir, owner);
-    UniqueFd cur_fd = open_subdirectory(dir_fd.get(), "cur", owner);
-    UniqueFd new_fd = open_subdirectory(dir_fd.get(), "new", owner);
-    open_subdirectory(dir_fd.get(), "tmp", owner);  // for delivery agents; poplar never reads it
+    MaildirFolders folders = open_maildir_folders(dir, owner);
+    UniqueFd dir_fd = std::move(folders.root);
+    UniqueFd cur_fd = std::move(folders.cur);
+    UniqueFd new_fd = std::move(folders.fresh);
 
     LockAttempt attempt = MailboxLock::try_acquire(dir / "poplar.lock");
     if (attempt.outcome == LockOutcome::in_use) {
@@ -244,6 +244,15 @@ OpenResult open_or_throw(const std::filesystem::path& dir, const std::optional<M
 }
 
 } // namespace
+
+MaildirFolders open_maildir_folders(const std::filesystem::path& dir, const std::optional<MaildirOwner>& owner) {
+    MaildirFolders folders;
+    folders.root = open_maildir_root(dir, owner);
+    folders.cur = open_subdirectory(folders.root.get(), "cur", owner);
+    folders.fresh = open_subdirectory(folders.root.get(), "new", owner);
+    folders.tmp = open_subdirectory(folders.root.get(), "tmp", owner);
+    return folders;
+}
 
 OpenResult open_maildir(const std::filesystem::path& dir, std::optional<MaildirOwner> owner) {
     OpenResult failure;

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "store/mailbox.hpp"
+#include "store/unique_fd.hpp"
 #include "store/maildir_owner.hpp"
 
 #include <filesystem>
@@ -27,6 +28,14 @@ namespace poplar::store {
 //   from dir/poplar-retrieved, the previous login from dir/poplar-last-login.
 //   Files it later writes there are given to `owner` in the same way.
 // Never throws: every failure is an OpenStatus with a detail for the log.
+// The Maildir's folders, open, made if missing as open_maildir() makes them
+// (owner, modes, never through a symlink below `dir`). Takes no lock: delivery
+// needs none. Throws std::system_error.
+struct MaildirFolders {
+    UniqueFd root, cur, fresh, tmp;  // fresh: new/
+};
+MaildirFolders open_maildir_folders(const std::filesystem::path& dir, const std::optional<MaildirOwner>& owner);
+
 OpenResult open_maildir(const std::filesystem::path& dir, std::optional<MaildirOwner> owner = std::nullopt);
 
 } // namespace poplar::store

@@ -89,6 +89,7 @@ inline void expect_same(const Config& a, const Config& b) {
     EXPECT_EQ(a.auth_mechanisms, b.auth_mechanisms);
     EXPECT_EQ(a.expire, b.expire);
     EXPECT_EQ(a.login_delay, b.login_delay);
+    EXPECT_EQ(a.max_message_size, b.max_message_size);
 }
 
 // A config with every field away from its default (and valid), for round trips.
@@ -121,6 +122,7 @@ inline Config everything_changed() {
     c.auth_mechanisms = {"CRAM-MD5"};
     c.expire = "30";
     c.login_delay = std::chrono::seconds{300};
+    c.max_message_size = 52428800;
     return c;
 }
 
