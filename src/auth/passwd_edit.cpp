@@ -34,17 +34,6 @@ void check_field(std::string_view what, std::string_view value, bool colon_allow
     }
 }
 
-void check_user_name(std::string_view name) {
-    if (name.empty() || name == "." || name == ".." || name.find_first_of("/ #") != std::string_view::npos ||
-        name.front() == '-') {
-        throw PasswdEditError(PasswdEditError::Kind::bad_input,
-                              fmt::format("'{}' cannot be a user name: it becomes a Maildir path, so no '/', "
-                                          "space, '#', leading '-', '.' or '..'",
-                                          name));
-    }
-    check_field("user name", name, false);
-}
-
 std::string id_text(std::uint32_t id) { return id == 0 ? std::string() : std::to_string(id); }
 
 [[noreturn]] void io_error(const std::string& what, const std::filesystem::path& path) {
@@ -117,6 +106,17 @@ void lock_exclusively(int fd, const std::filesystem::path& lock_path) {
 }
 
 } // namespace
+
+void check_user_name(std::string_view name) {
+    if (name.empty() || name == "." || name == ".." || name.find_first_of("/ #") != std::string_view::npos ||
+        name.front() == '-') {
+        throw PasswdEditError(PasswdEditError::Kind::bad_input,
+                              fmt::format("'{}' cannot be a user name: it becomes a Maildir path, so no '/', "
+                                          "space, '#', leading '-', '.' or '..'",
+                                          name));
+    }
+    check_field("user name", name, false);
+}
 
 PasswdText::PasswdText(std::string_view text) {
     final_newline_ = text.empty() || text.back() == '\n';

@@ -34,6 +34,11 @@ struct NewUser {
     std::string extra;  // "key=value key=value", may be empty
 };
 
+// Throws PasswdEditError (bad_input) when `name` cannot be a user: it becomes
+// a Maildir path, so no '/', space, '#', leading '-', ':', control
+// characters, '.' or '..'.
+void check_user_name(std::string_view name);
+
 // The lines of a passwd-file, edited in memory (pure: tested with strings).
 class PasswdText {
 public:

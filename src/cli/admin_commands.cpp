@@ -76,6 +76,12 @@ int run_pw(const std::string& scheme) {
 
 int run_user_add(const config::Config& config, const UserAddOptions& options) {
     if (!known_scheme(options.scheme)) return EX_USAGE;
+    try {
+        auth::check_user_name(options.name);
+    } catch (const auth::PasswdEditError& e) {
+        std::cerr << "poplar: " << e.what() << "\n";
+        return exit_code(e);
+    }
     const auto maildir = maildir_of(config, options.name, options.home);
     if (!maildir) return EX_CONFIG;
     auto secret = new_secret(options.scheme);
