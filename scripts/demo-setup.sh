@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Makes a self-contained demo under ./demo: a passwd-file with one user, a
-# Maildir holding a welcome message, a self-signed certificate for localhost,
-# and a config listening on 127.0.0.1 (POP3 with STLS, and POP3S).
+# Makes a self-contained demo under ./demo: a passwd-file with one user
+# (poplar user add), a Maildir holding a welcome message (poplar deliver), a
+# self-signed certificate for localhost, and a config listening on 127.0.0.1
+# (POP3 with STLS, and POP3S). POPLAR_BIN names the poplar binary to use.
 # Keeps an existing demo (and its mail) as it is, so `make run` can be re-run.
 set -euo pipefail
 
@@ -9,42 +10,9 @@ root="${1:-demo}"
 mkdir -p "$root"
 root="$(cd "$root" && pwd)"
 port="${POPLAR_DEMO_PORT:-1110}"
+poplar="${POPLAR_BIN:-build/release/poplar}"
+poplar="$(cd "$(dirname "$poplar")" && pwd)/$(basename "$poplar")"
 tls_port="${POPLAR_DEMO_TLS_PORT:-1995}"
-
-if [ ! -f "$root/users" ]; then
-  password="$(openssl rand -hex 6)"
-  # SHA512-CRYPT, as `doveadm pw -s SHA512-CRYPT` would write it.
-  hash="$(openssl passwd -6 "$password")"
-  umask 077
-  echo "demo:{SHA512-CRYPT}${hash}:::Demo User:$root/home/demo::" > "$root/users"
-  echo "$password" > "$root/demo-password"
-fi
-
-maildir="$root/mail/demo"
-if [ ! -d "$maildir" ]; then
-  mkdir -p "$maildir"/{cur,new,tmp}
-  now="$(date +%s)"
-  name="$now.M0P$$.$(hostname)"
-  cat > "$maildir/tmp/$name" <<MSG
-Return-Path: <postmaster@localhost>
-From: poplar <postmaster@localhost>
-To: Demo User <demo@localhost>
-Subject: Welcome to poplar
-Date: $(date -R)
-Message-ID: <welcome.$now@localhost>
-MIME-Version: 1.0
-Content-Type: text/plain; charset=us-ascii
-
-Hello!
-
-This message sits in $maildir.
-Your mail client fetched it over POP3 from poplar.
-
-Delete it and it is gone at QUIT; leave it and it stays,
-with the same UIDL, for as long as it is here.
-MSG
-  mv "$maildir/tmp/$name" "$maildir/new/$name"
-fi
 
 # A self-signed certificate for localhost, so that STLS and POP3S work out of
 # the box; clients verify it with --cacert demo/tls/cert.pem.
@@ -65,6 +33,35 @@ tls_private_key = "$root/tls/key.pem"
 passwd_file = "$root/users"
 mail_path = "$root/mail/%u"
 CONF
+
+# The demo user and its welcome message, made with poplar's own commands, as
+# an administrator would: `poplar user add` and `poplar deliver`.
+if [ ! -f "$root/demo-password" ]; then
+  password="$(openssl rand -hex 6)"
+  umask 077
+  echo "$password" > "$root/demo-password"
+  umask 022
+  echo "$password" | "$poplar" user add demo -c "$root/poplar.toml" --home "$root/home/demo"
+  "$poplar" deliver demo -c "$root/poplar.toml" <<MSG
+Return-Path: <postmaster@localhost>
+From: poplar <postmaster@localhost>
+To: Demo User <demo@localhost>
+Subject: Welcome to poplar
+Date: $(date -R)
+Message-ID: <welcome.$(date +%s)@localhost>
+MIME-Version: 1.0
+Content-Type: text/plain; charset=us-ascii
+
+Hello!
+
+This message sits in $root/mail/demo, put there by
+  poplar deliver demo < message
+Your mail client fetched it over POP3 from poplar.
+
+Delete it and it is gone at QUIT; leave it and it stays,
+with the same UIDL, for as long as it is here.
+MSG
+fi
 
 password="$(cat "$root/demo-password")"
 echo "poplar demo: user 'demo', password '$password', POP3 (STLS) on 127.0.0.1:$port, POP3S on 127.0.0.1:$tls_port"
