@@ -216,12 +216,18 @@ asio::awaitable<bool> Connection::flush() {
 }
 
 asio::awaitable<bool> Connection::start_tls() {
+    // A shutdown requested while the STLS reply was being written found no
+    // pending operation to cancel: the flags first, as before every read.
+    if (shutting_down_) co_return false;
     in_handshake_ = true;
     arm_deadline();
     asio::error_code ec;
     co_await transport_.start_tls(runtime_->tls, ec);
     in_handshake_ = false;
-    if (ec || shutting_down_ || timed_out_) {
+    if (shutting_down_) {
+        co_return false;  // the server is stopping: the session ends as a shutdown, not a failure
+    }
+    if (ec || timed_out_) {
         log("tls handshake failed ip={} reason={}", client_ip_,
             protocol::sanitize_for_log(timed_out_ ? std::string("timeout") : describe_tls_error(ec), 200));
         end_reason_ = protocol::EndReason::tls_failed;
