@@ -2,6 +2,7 @@
 // user, mailbox).
 #include "cli/admin_commands.hpp"
 #include "cli/deliver_command.hpp"
+#include "cli/expire_command.hpp"
 #include "cli/passwd_report.hpp"
 #include "cli/tls_report.hpp"
 #include "config/config.hpp"
@@ -118,6 +119,15 @@ config and the passwd-file. Logs go to stderr.)");
     deliver->add_option("user", deliver_user, "the recipient's user name")->required();
     add_config_options(*deliver, deliver_options);
 
+    Options expire_options;
+    std::vector<std::string> expire_users;
+    bool expire_dry_run = false;
+    auto* expire = app.add_subcommand("expire", "remove messages first retrieved at least EXPIRE days ago (for cron "
+                                                "or a systemd timer); every user, or those named");
+    expire->add_option("users", expire_users, "user names (default: every user in the passwd-file)");
+    expire->add_flag("-n,--dry-run", expire_dry_run, "only list what would be removed");
+    add_config_options(*expire, expire_options);
+
     Options mailbox_options;
     auto* mailbox = app.add_subcommand("mailbox", "look at a user's mailbox");
     mailbox->require_subcommand(1);
@@ -165,6 +175,9 @@ config and the passwd-file. Logs go to stderr.)");
                 return 75;  // EX_TEMPFAIL
             }
             return poplar::cli::run_deliver(config, deliver_user);
+        }
+        if (expire->parsed()) {
+            return poplar::cli::run_expire(load_config(expire_options), expire_users, expire_dry_run);
         }
         if (mailbox_stats->parsed()) {
             return poplar::cli::run_mailbox_stats(load_config(mailbox_options), user_name);

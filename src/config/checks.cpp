@@ -134,6 +134,16 @@ std::optional<std::string> check_expire(const Value& value) {
     return R"(must be "never" or a number of days from 0 to 36500)";
 }
 
+std::optional<unsigned> user_expire_days(const std::map<std::string, std::string>& extra, const Config& config,
+                                         std::optional<std::string>& ignored) {
+    const auto field = extra.find("pop3_expire_days");
+    if (field != extra.end()) {
+        if (!check_expire(Value(field->second))) return expire_days(field->second);
+        ignored = field->second;
+    }
+    return expire_days(config.expire);
+}
+
 std::span<const std::string_view> sasl_mechanism_names() {
     static constexpr std::array<std::string_view, 6> names{"SCRAM-SHA-256-PLUS", "SCRAM-SHA-256", "SCRAM-SHA-1",
                                                            "PLAIN",              "LOGIN",         "CRAM-MD5"};

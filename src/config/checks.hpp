@@ -5,6 +5,7 @@
 #include "config/config.hpp"
 #include "config/value.hpp"
 
+#include <map>
 #include <optional>
 #include <span>
 #include <string_view>
@@ -33,6 +34,12 @@ std::optional<std::string> check_expire(const Value& value);
 
 // The days an `expire` value gives (nullopt: never); the value must have passed check_expire.
 std::optional<unsigned> expire_days(std::string_view value);
+
+// RFC 2449 EXPIRE for one user: the passwd-file extra field pop3_expire_days=
+// when it holds a valid value, else the server's `expire`. `ignored` is set to
+// the field's text when it was present but not valid (for the log).
+std::optional<unsigned> user_expire_days(const std::map<std::string, std::string>& extra, const Config& config,
+                                         std::optional<std::string>& ignored);
 
 // The SASL mechanisms poplar implements, by their RFC names.
 std::span<const std::string_view> sasl_mechanism_names();

@@ -51,6 +51,8 @@ struct Config {
     std::vector<std::string> auth_mechanisms{"SCRAM-SHA-256-PLUS", "SCRAM-SHA-256", "SCRAM-SHA-1", "PLAIN", "LOGIN"};
     // RFC 2449 EXPIRE: days a retrieved message is kept, or "never".
     std::string expire{"never"};
+    // Apply `expire` at each QUIT too (else only `poplar expire` does).
+    bool expire_at_quit = true;
     // RFC 2449 LOGIN-DELAY: shortest time between two logins of a user; 0 for none.
     std::chrono::seconds login_delay{0};
     // Answer RFC 1225 LAST, still sent by some old clients.

@@ -76,6 +76,9 @@ constexpr std::array table{
                "(RFC 2449 EXPIRE, shown in CAPA); \"never\", or 0 to 36500; a user's passwd-file extra field "
                "pop3_expire_days= overrides it",
         .min = 1, .max = 5, .check = check_expire},
+    Key{.name = "expire_at_quit", .field = &Config::expire_at_quit,
+        .doc = "Remove expired messages at each QUIT of their user; false leaves it to `poplar expire` run from cron "
+               "or a timer"},
     Key{.name = "login_delay", .field = &Config::login_delay,
         .doc = "Shortest time between two logins of one user (RFC 2449 LOGIN-DELAY, shown in CAPA and enforced "
                "with [LOGIN-DELAY]); 0s means no limit",

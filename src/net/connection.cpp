@@ -60,6 +60,7 @@ protocol::SessionSettings session_settings(const Runtime& runtime, const Listene
     }
     settings.expire_days = config::expire_days(runtime.config.expire);
     settings.login_delay_seconds = static_cast<std::uint32_t>(runtime.config.login_delay.count());
+    settings.expire_at_quit = runtime.config.expire_at_quit;
     settings.max_bad_commands_before_login = runtime.config.max_bad_commands_before_login;
     settings.max_bad_commands = runtime.config.max_bad_commands;
     return settings;

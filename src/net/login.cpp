@@ -48,19 +48,16 @@ std::int64_t unix_now() {
         .count();
 }
 
-// RFC 2449 EXPIRE for this user: the passwd-file's pop3_expire_days= (Dovecot
-// userdb extra field style), else the server's `expire`.
+// RFC 2449 EXPIRE for this user, from the passwd-file or the server's.
 std::optional<unsigned> user_expire_days(const auth::UserInfo& user, const Runtime& runtime,
                                          const std::string& shown_user) {
-    const auto field = user.extra.find("pop3_expire_days");
-    if (field != user.extra.end()) {
-        if (!config::check_expire(config::Value(field->second))) {
-            return config::expire_days(field->second);
-        }
+    std::optional<std::string> ignored;
+    const auto days = config::user_expire_days(user.extra, runtime.config, ignored);
+    if (ignored) {
         log("passwd-file user={} has pop3_expire_days={}, not \"never\" or 0..36500; using the server's expire",
-            shown_user, protocol::sanitize_for_log(field->second));
+            shown_user, protocol::sanitize_for_log(*ignored));
     }
-    return config::expire_days(runtime.config.expire);
+    return days;
 }
 
 } // namespace

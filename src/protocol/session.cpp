@@ -323,10 +323,12 @@ Output Session::cmd_quit() {
     UpdateRequest update;
     update.now = now();
     // The snapshot is messages() itself, in the same order.
-    const auto expired = store::expired_messages(mailbox_->messages(), expire_days_, update.now);
+    const auto expired = settings_.expire_at_quit
+                             ? store::expired_messages(mailbox_->messages(), expire_days_, update.now)
+                             : std::vector<store::StoreId>{};
     for (std::size_t i = 0; i < snapshot_.size(); ++i) {
         const Entry& entry = snapshot_[i];
-        const bool expires_now = entry.retrieved && expire_days_ == 0u;
+        const bool expires_now = settings_.expire_at_quit && entry.retrieved && expire_days_ == 0u;
         const bool expired_before = std::find(expired.begin(), expired.end(), entry.info->id) != expired.end();
         if (entry.deleted || expires_now || expired_before) {
             update.remove.push_back(entry.info->id);

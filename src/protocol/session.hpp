@@ -45,6 +45,8 @@ struct SessionSettings {
     // LOGIN-DELAY in seconds (0: not advertised).
     std::optional<unsigned> expire_days;
     std::uint32_t login_delay_seconds = 0;
+    // Remove expired messages at QUIT (else `poplar expire` does it).
+    bool expire_at_quit = true;
     // Unix seconds now; injected so tests need no clock.
     std::function<std::int64_t()> clock;
 };

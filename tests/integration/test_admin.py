@@ -3,6 +3,7 @@ codes an MTA understands, all-or-nothing delivery, mail delivered during a
 session), `poplar user`, `poplar pw` and `poplar mailbox stats`."""
 import os
 import re
+import time
 import subprocess
 import unittest
 
@@ -213,6 +214,66 @@ class PwAndStatsTest(AdminTestCase):
         self.assertRegex(out, r"octets \d+\n")
         self.assertRegex(out, r"oldest \d+ min\n")
         self.assertEqual(self.poplar("mailbox", "stats", "nobody").returncode, EX_NOUSER)
+
+
+class ExpireCommandTest(AdminTestCase):
+    """`poplar expire`: the RFC 2449 EXPIRE rule, applied from cron."""
+
+    DAY = 86_400
+
+    def seed(self, user: str, ages_in_days: list[float | None]) -> list[str]:
+        """Delivers one message per age; records a first retrieval that old (None: never retrieved)."""
+        md = self.maildir(user)
+        uids = [md.deliver(f"Subject: {i}\n\nbody {i}\n".encode()) for i in range(len(ages_in_days))]
+        now = int(time.time())
+        with open(os.path.join(md.path, "poplar-retrieved"), "w") as f:
+            for uid, age in zip(uids, ages_in_days):
+                if age is not None:
+                    f.write(f"{uid} {now - int(age * self.DAY)}\n")
+        return uids
+
+    def test_removes_only_what_was_retrieved_long_enough_ago(self):
+        config = self.write_config("expire.toml", expire="7", expire_at_quit=False)
+        uids = self.seed("alice", [8, 6, None])
+        dry = self.poplar("expire", "--dry-run", config=config)
+        self.assertEqual(dry.returncode, 0, dry.stderr)
+        self.assertIn(b"alice: would remove 1 of 3 messages", dry.stdout)
+        self.assertEqual(self.maildir("alice").uids(), set(uids), "a dry run removes nothing")
+        done = self.poplar("expire", config=config)
+        self.assertEqual(done.returncode, 0, done.stderr)
+        self.assertIn(b"alice: removed 1 of 3 messages", done.stdout)
+        self.assertEqual(self.maildir("alice").uids(), set(uids[1:]))
+
+    def test_per_user_days_and_never(self):
+        config = self.write_config("expire.toml", expire="never")
+        self.seed("alice", [30])
+        with open(self.passwd_path) as f:
+            lines = f.read().replace("bob:{PLAIN}secret2:1001:1001::/home/bob::",
+                                     "bob:{PLAIN}secret2:1001:1001::/home/bob::pop3_expire_days=1")
+        with open(self.passwd_path, "w") as f:
+            f.write(lines)
+        bob = self.seed("bob", [2, 0.5])
+        done = self.poplar("expire", config=config)
+        self.assertEqual(done.returncode, 0, done.stderr)
+        self.assertEqual(len(self.maildir("alice").uids()), 1, "NEVER: alice keeps everything")
+        self.assertEqual(self.maildir("bob").uids(), {bob[1]}, "bob's own 1 day applies")
+
+    def test_a_mailbox_in_use_is_skipped_untouched(self):
+        config = self.write_config("expire.toml", expire="0", expire_at_quit=False)
+        uids = self.seed("alice", [1])
+        server = self.start_server(config_path=config)
+        c = self.connect(server)
+        c.login("alice", "secret1")
+        done = self.poplar("expire", "alice", config=config)
+        self.assertEqual(done.returncode, EX_TEMPFAIL)
+        self.assertIn(b"in use by a POP3 session; skipped", done.stdout)
+        self.assertEqual(self.maildir("alice").uids(), set(uids))
+        c.cmd("QUIT")
+        self.assertEqual(self.poplar("expire", "alice", config=config).returncode, 0)
+        self.assertEqual(self.maildir("alice").uids(), set())
+
+    def test_unknown_user(self):
+        self.assertEqual(self.poplar("expire", "nobody").returncode, EX_NOUSER)
 
 
 if __name__ == "__main__":

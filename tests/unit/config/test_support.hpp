@@ -90,6 +90,7 @@ inline void expect_same(const Config& a, const Config& b) {
     EXPECT_EQ(a.expire, b.expire);
     EXPECT_EQ(a.login_delay, b.login_delay);
     EXPECT_EQ(a.max_message_size, b.max_message_size);
+    EXPECT_EQ(a.expire_at_quit, b.expire_at_quit);
 }
 
 // A config with every field away from its default (and valid), for round trips.
@@ -123,6 +124,7 @@ inline Config everything_changed() {
     c.expire = "30";
     c.login_delay = std::chrono::seconds{300};
     c.max_message_size = 52428800;
+    c.expire_at_quit = false;
     return c;
 }
 

@@ -291,6 +291,20 @@ TEST(Expire, NeverRemovesNothingButStillRecordsRetrievals) {
     EXPECT_EQ(h.noted_retrieved, std::vector<store::StoreId>{store::StoreId{"m4"}});
 }
 
+TEST(Expire, WithoutExpireAtQuitOnlyRetrievalsAreRecorded) {
+    SessionSettings settings;
+    settings.clock = [] { return now; };
+    settings.expire_at_quit = false;
+    Harness h(settings);
+    h.user_expire_days = 0u;
+    for (int i = 0; i < 2; ++i) h.mailbox->add("Subject: m\n\nbody\n");
+    h.mailbox->set_first_retrieved("m1", now - 8 * day);
+    h.login();
+    h.send("RETR 2");
+    EXPECT_EQ(h.send("QUIT"), "+OK Bye, 0 messages deleted, 2 left\r\n") << "poplar expire removes them later";
+    EXPECT_EQ(h.noted_retrieved, std::vector<store::StoreId>{store::StoreId{"m2"}});
+}
+
 TEST(Expire, ADroppedSessionRemovesNothing) {
     Harness h = expiring_mailbox(0);
     h.login();
