@@ -17,6 +17,7 @@
 #include <asio/detached.hpp>
 #include <asio/executor_work_guard.hpp>
 #include <asio/io_context.hpp>
+#include <asio/redirect_error.hpp>
 #include <asio/steady_timer.hpp>
 #include <fmt/format.h>
 #include <poll.h>
@@ -131,6 +132,8 @@ public:
     Tally tally;
     std::vector<Pop3Client*> active;  // clients in a session now, for the watchdog
     unsigned running = 0;             // client loops not finished
+    clock::time_point last_end{};     // when the last session ended
+    asio::steady_timer* watchdog_timer = nullptr;  // cancelled when the last client loop ends
     std::vector<std::unique_ptr<Pop3Client>> held;  // --idle sessions
 };
 
@@ -162,12 +165,14 @@ struct Run {
 // Closes the socket of a client that made no progress for --io-timeout: its
 // pending operation fails and the session counts as an error. Ends when the
 // worker's clients have.
-asio::awaitable<void> watchdog(Worker& worker, double io_timeout, const std::function<bool()>& done) {
+asio::awaitable<void> watchdog(Worker& worker, double io_timeout) {
     asio::steady_timer timer(worker.io);
+    worker.watchdog_timer = &timer;
     const auto limit = std::chrono::duration<double>(io_timeout);
-    while (!done()) {
+    while (worker.running > 0) {
         timer.expires_after(std::chrono::milliseconds(200));
-        co_await timer.async_wait(asio::use_awaitable);
+        asio::error_code cancelled;
+        co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, cancelled));
         const auto now = clock::now();
         for (Pop3Client* client : worker.active) {
             if (now - client->last_io() > limit && client->socket().is_open()) {
@@ -176,6 +181,7 @@ asio::awaitable<void> watchdog(Worker& worker, double io_timeout, const std::fun
             }
         }
     }
+    worker.watchdog_timer = nullptr;
 }
 
 // Client `index` of `clients`: sessions one after another until a bound is
@@ -193,6 +199,7 @@ asio::awaitable<void> client_loop(Run& run, Worker& worker, unsigned index, unsi
             const SessionResult result = co_await client.run(run.server, user_name(run.user_pattern, user),
                                                              user_name(run.password_pattern, user));
             const auto ended = clock::now();
+            worker.last_end = std::max(worker.last_end, ended);
             if (ended >= run.warmup_end) {
                 ++worker.tally.sessions_after_warmup;
                 if (!run.deadline || ended <= *run.deadline) {
@@ -213,7 +220,7 @@ asio::awaitable<void> client_loop(Run& run, Worker& worker, unsigned index, unsi
         }
         std::erase(worker.active, &client);
     }
-    --worker.running;
+    if (--worker.running == 0 && worker.watchdog_timer != nullptr) worker.watchdog_timer->cancel();
 }
 
 Report run_sessions(const Options& options, unsigned clients, std::uint64_t session_limit, Script script,
@@ -251,7 +258,7 @@ Report run_sessions(const Options& options, unsigned clients, std::uint64_t sess
     std::vector<std::thread> pool;
     for (auto& worker : workers) {
         Worker* w = worker.get();
-        asio::co_spawn(w->io, watchdog(*w, options.io_timeout, [w] { return w->running == 0; }), asio::detached);
+        asio::co_spawn(w->io, watchdog(*w, options.io_timeout), asio::detached);
         pool.emplace_back([w] { w->io.run(); });
     }
     // The server's CPU is sampled when the warm-up ends and after the last session.
@@ -267,11 +274,15 @@ Report run_sessions(const Options& options, unsigned clients, std::uint64_t sess
         if (after >= 0) report.server_cpu_s = after - server_before;
     }
 
-    for (auto& worker : workers) report.tally.merge(worker->tally);
+    auto last_end = run.started;
+    for (auto& worker : workers) {
+        report.tally.merge(worker->tally);
+        last_end = std::max(last_end, worker->last_end);
+    }
     report.wall_s = seconds_between(run.started, ended);
     report.loadgen_cpu_s = self_cpu_seconds() - cpu_before;
     report.window_s = run.deadline ? seconds_between(run.warmup_end, *run.deadline)
-                                   : seconds_between(std::min(run.warmup_end, ended), ended);
+                                   : seconds_between(std::min(run.warmup_end, last_end), last_end);
     report.errors = run.errors.count();
     report.error_samples = run.errors.samples();
     return report;

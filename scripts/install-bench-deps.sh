@@ -44,3 +44,13 @@ if [ ${#missing[@]} -ne 0 ]; then
   fi
 fi
 
+
+# The unprivileged account that owns the benchmark's data; both servers run
+# as it (Dovecot refuses to serve mail as root).
+if ! getent passwd poplar-bench >/dev/null; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "poplar bench: the account poplar-bench is missing; run as root" >&2
+    exit 1
+  fi
+  useradd --system --user-group --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin poplar-bench
+fi

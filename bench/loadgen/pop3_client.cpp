@@ -67,7 +67,7 @@ asio::awaitable<void> Pop3Client::login(const std::string& user, const std::stri
     if (options_.pipelining) {
         // The first batch: everything that needs no earlier answer.
         out_ = fmt::format("USER {}\r\nPASS {}\r\n", user, password);
-        if (options_.script != Script::uidl) out_ += "STAT\r\n";
+        out_ += "STAT\r\n";
         if (options_.script == Script::full) out_ += "UIDL\r\nLIST\r\n";
         co_await send(out_);
         co_await status_line("USER");
@@ -184,15 +184,13 @@ asio::awaitable<SessionResult> Pop3Client::run(const asio::ip::tcp::endpoint& se
     result.login_ms = since_start();
 
     std::uint64_t count = 0, total = 0;
-    if (options_.script != Script::uidl) {
-        if (!options_.pipelining) co_await send("STAT\r\n");
-        std::tie(count, total) = co_await stat_reply();
-        result.stat_ms = since_start();
-    }
+    if (!options_.pipelining) co_await send("STAT\r\n");
+    std::tie(count, total) = co_await stat_reply();
+    result.stat_ms = since_start();
     if (options_.script == Script::uidl) {
         const auto uidl_started = clock::now();
         co_await send("UIDL\r\n");
-        co_await uidl_reply(std::numeric_limits<std::uint64_t>::max());
+        co_await uidl_reply(count);
         result.uidl_ms = std::chrono::duration<double, std::milli>(clock::now() - uidl_started).count();
     }
     if (options_.script == Script::full) {

@@ -17,7 +17,7 @@ namespace loadgen {
 enum class Script {
     full,   // login, STAT, UIDL, LIST, RETR each message (DELE each if asked), QUIT
     stat,   // login, STAT, QUIT: the time to the STAT reply
-    uidl,   // login, UIDL (timed alone), QUIT
+    uidl,   // login, STAT, UIDL (timed alone), QUIT
     greet,  // the greeting, then the server's close (the greet-and-close ceiling)
 };
 
