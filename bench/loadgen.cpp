@@ -380,6 +380,18 @@ int run_idle(const Options& options, const asio::ip::tcp::endpoint& server) {
         all_done.wait(lock, [&] { return finished == openers; });
     };
 
+    // The probe's normal latency, measured the same way just before.
+    auto probe = [&](const char* name) {
+        if (options.probe_sessions == 0) return std::string();
+        Options one = options;
+        one.duration = 0;
+        one.warmup = 0;
+        one.server_pid = 0;
+        const Report report = run_sessions(one, 1, options.probe_sessions, Script::full, server);
+        return fmt::format(R"(, "{}": {{{}}})", name, report_json(report, 1));
+    };
+    const std::string probe_before = probe("probe_before");
+
     const auto open_started = clock::now();
     in_parallel([&](Worker& worker) -> asio::awaitable<void> {
         for (unsigned i; (i = next++) < options.idle;) {
@@ -402,15 +414,7 @@ int run_idle(const Options& options, const asio::ip::tcp::endpoint& server) {
 
     wait_for_stdin(options.hold_max);
 
-    std::string probe;
-    if (options.probe_sessions > 0) {
-        Options one = options;
-        one.duration = 0;
-        one.warmup = 0;
-        one.server_pid = 0;
-        const Report report = run_sessions(one, 1, options.probe_sessions, Script::full, server);
-        probe = ", \"probe\": {" + report_json(report, 1) + "}";
-    }
+    const std::string probe_during = probe("probe");
 
     in_parallel([&](Worker& worker) -> asio::awaitable<void> {
         while (!worker.held.empty()) {
@@ -430,7 +434,7 @@ int run_idle(const Options& options, const asio::ip::tcp::endpoint& server) {
     for (const auto& s : errors.samples()) samples += (samples.empty() ? "" : ", ") + json_string(s);
     std::cout << fmt::format(R"({{"mode": "idle", "ok": {}, "idle": {}, "held": {}, "errors": {}, "error_samples": [{}]{}}})",
                              errors.count() == 0 && held == options.idle ? "true" : "false", options.idle, held,
-                             errors.count(), samples, probe)
+                             errors.count(), samples, probe_before + probe_during)
               << std::endl;
     return errors.count() == 0 ? 0 : 1;
 }
@@ -468,7 +472,8 @@ int run_main(int argc, char** argv) {
     app.add_option("--idle-password-pattern", o.idle_password_pattern, "passwords of --idle sessions");
     app.add_option("--open-concurrency", o.open_concurrency, "--idle sessions opened at once");
     app.add_option("--hold-max", o.hold_max, "longest time --idle sessions are held, in seconds");
-    app.add_option("--probe-sessions", o.probe_sessions, "full sessions run one at a time while --idle sessions are held");
+    app.add_option("--probe-sessions", o.probe_sessions,
+                   "full sessions run one at a time before and while --idle sessions are held");
     app.add_flag("--ceiling-stream", o.ceiling_stream, "measure single-stream loopback throughput for --duration");
     app.add_flag("--greet-server", o.greet_server, "run a greet-and-close server here and measure its sessions/s");
     app.add_option("--server-threads", o.server_threads, "threads of the --greet-server");
