@@ -95,10 +95,37 @@ def pss_kib(root):
     return total
 
 
+def open_fds(root):
+    """Descriptors open in a process tree."""
+    total = 0
+    for pid in tree(root):
+        try:
+            total += len(os.listdir(f"/proc/{pid}/fd"))
+        except OSError:
+            pass
+    return total
+
+
 def raise_nofile():
+    """A server's descriptor limit: high enough for the 10,000-connection figure
+    where root may raise the hard limit, else the hard limit as it is."""
     import resource
+    for want in (262_144, 65_536):
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (want, want))
+            return
+        except (ValueError, OSError):
+            pass
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+def nofile_limit():
+    """The limit raise_nofile() gives a server here."""
+    probe = subprocess.run([sys.executable, "-c", "import resource,sys; sys.path.insert(0, sys.argv[1]); "
+                            "import run; run.raise_nofile(); print(resource.getrlimit(resource.RLIMIT_NOFILE)[0])",
+                            BENCH], capture_output=True, text=True)
+    return int(probe.stdout.strip() or 0)
 
 
 def free_port():
@@ -287,7 +314,7 @@ def loadgen(ctx, server, *args, stdin_lines=None, expect_ok=True):
     ctx.raw.append({"server": server.name if server else None, "args": list(map(str, args)), "result": out})
     if expect_ok and not out.get("ok"):
         ctx.failures.append(f"{server.name if server else 'ceiling'} {' '.join(map(str, args))}: "
-                            f"{out.get('errors')} errors, e.g. {out.get('error_samples')}")
+                            f"{out.get('errors')} errors, e.g. {(out.get('error_samples') or [])[:2]}")
         log(f"FAILED: {ctx.failures[-1]}")
     return out
 
@@ -316,10 +343,11 @@ def prime(ctx, server):
     loadgen(ctx, server, *fixed_user("big"), "--clients", 1, "--sessions", 1)
 
 
-def idle_memory(ctx, server, count, probe=0):
+def idle_memory(ctx, server, count, probe=0, expect_ok=True):
     """PSS of the server's processes before and while `count` logged-in sessions idle."""
     time.sleep(0.5)
     before = pss_kib(server.pid)
+    fds_before = open_fds(server.pid)
     measured = {}
 
     def drive(command):
@@ -331,6 +359,7 @@ def idle_memory(ctx, server, count, probe=0):
             ready = json.loads(process.stdout.readline() or "{}")
             time.sleep(1.0)  # let the server settle (Dovecot forks per session)
             measured["during"] = pss_kib(server.pid)
+            measured["fds"] = open_fds(server.pid)
             measured["ready"] = ready
             process.stdin.write("go\n")
             process.stdin.flush()
@@ -342,11 +371,12 @@ def idle_memory(ctx, server, count, probe=0):
         lines = [json.loads(l) for l in out.splitlines() if l.startswith("{")]
         return lines[-1] if lines else {"ok": False, "errors": "no output"}
 
-    result = loadgen(ctx, server, "--idle", count, stdin_lines=drive)
+    result = loadgen(ctx, server, "--idle", count, stdin_lines=drive, expect_ok=expect_ok)
     held = result.get("held") or 0
     result["pss_before_kib"] = before
     result["pss_during_kib"] = measured.get("during", 0)
     result["kib_per_connection"] = (measured.get("during", 0) - before) / held if held else float("nan")
+    result["fds_per_connection"] = (measured.get("fds", 0) - fds_before) / held if held else float("nan")
     return result
 
 
@@ -423,17 +453,38 @@ def measure_server(ctx, server, figures, key, restart):
         time.sleep(1.0)
         out = idle_memory(ctx, server, count)
         figures.add("idle_kib", key, out["kib_per_connection"])
+        figures.add("idle_fds", key, out["fds_per_connection"])
 
 
 def measure_many_idle(ctx, figures, restart):
     """poplar only: a new client's latency while 10,000 logged-in sessions idle, against its normal one."""
     count = ctx.p["idle_many"]
     probes = ctx.p["probe_sessions"]
+    # Each idle session costs the server some descriptors (measured with the
+    # memory figure); where the limit cannot hold them all, measure as many
+    # as it can and say so.
+    limit = nofile_limit()
+    per_session = median(figures.get("idle_fds", "poplar"))
+    if per_session == per_session and per_session * count + 500 > limit:
+        count = max(100, int((limit - 500) / per_session) // 100 * 100)
+        ctx.notes.append(f"{ctx.p['idle_many']:,} idle sessions would need about "
+                         f"{per_session * ctx.p['idle_many']:,.0f} descriptors in poplar "
+                         f"({per_session:.1f} per session) but the servers' RLIMIT_NOFILE here is {limit:,} "
+                         f"(and root may not raise it): the figure is measured with {count:,}")
+    ctx.many_idle_count = count
     log(f"poplar: {count} idle logged-in connections and a new client's sessions")
     for _ in range(ctx.repeat):
         server = restart()
         time.sleep(1.0)
-        out = idle_memory(ctx, server, count, probe=probes)
+        # Logins the server refuses (a descriptor limit, say) are this
+        # figure's result, "held" below; only the probe's sessions must not fail.
+        out = idle_memory(ctx, server, count, probe=probes, expect_ok=False)
+        for name in ("probe_before", "probe"):
+            if not out.get(name, {}).get("ok"):
+                ctx.failures.append(f"poplar: {name} sessions with {count} idle: {out.get(name)}")
+        if out.get("errors"):
+            ctx.notes.append(f"poplar held {out.get('held')} of {count} idle sessions; the rest were refused, "
+                             f"e.g. {out.get('error_samples', [])[:2]}")
         normal = out.get("probe_before", {}).get("session_ms", {}).get("p50", float("nan"))
         loaded = out.get("probe", {}).get("session_ms", {}).get("p50", float("nan"))
         figures.add("many_idle_held", "poplar", out.get("held", 0))
@@ -483,6 +534,7 @@ ROWS = [
     ("huge_later", "100k Maildir: connect→STAT, later", "ms", "low", ("≥ 15x faster", lambda r: r >= 15)),
     ("huge_uidl", "UIDL of all 100k messages", "ms", "low", ("≥ 2x faster", lambda r: r >= 2)),
     ("idle_kib", "PSS per idle logged-in connection", "KiB", "low", ("≥ 30x smaller", lambda r: r >= 30)),
+    ("idle_fds", "descriptors per idle logged-in connection", "fds", "low", None),
     ("sessions_8_sha512", "full sessions/s, 8 clients, SHA512-CRYPT", "/s", "high", None),
     ("cpu_8_sha512", "server CPU per session, SHA512-CRYPT", "ms", "low", None),
 ]
@@ -551,12 +603,12 @@ def table(ctx, figures):
     for key, label, target, test, fmt in OWN_TARGETS:
         value = own[key]
         met = "—" if value != value else "yes" if test(value) else "**no**"
-        label = label.format(idle_many=f"{ctx.p['idle_many']:,}")
+        label = label.format(idle_many=f"{getattr(ctx, 'many_idle_count', ctx.p['idle_many']):,}")
         lines.append(f"| {label} | {'—' if value != value else fmt.format(value)} | {target} | {met} |")
     held = figures.get("many_idle_held", "poplar")
     extra = [
         "",
-        f"- {ctx.p['idle_many']:,} idle logged-in connections held by poplar: "
+        f"- {getattr(ctx, 'many_idle_count', ctx.p['idle_many']):,} idle logged-in connections held by poplar: "
         f"{', '.join(str(int(h)) for h in held) or '—'} per run; a new client's session p50 "
         f"{cell(figures.get('many_idle_p50', 'poplar'))} ms against {cell(figures.get('many_idle_normal_p50', 'poplar'))} ms "
         f"without them; PSS {cell(figures.get('many_idle_kib', 'poplar'))} KiB per connection at that count.",
@@ -645,6 +697,7 @@ def write_results(ctx, figures, started, load_before, load_after, elapsed):
     text = table(ctx, figures)
     quick = " (QUICK mode: small counts, not a result)" if ctx.quick else ""
     failures = "\n".join(f"- {f}" for f in ctx.failures) or "none: every reply of every run checked out."
+    notes = "\n".join(f"- {n}" for n in dict.fromkeys(ctx.notes)) or "none."
     document = f"""# poplar vs Dovecot: benchmark results{quick}
 
 Written by `{ctx.command}` on {started:%Y-%m-%d %H:%M} UTC, in {elapsed / 60:.1f} minutes.
@@ -665,6 +718,11 @@ better). Targets are issue 5's.
 ## Failures
 
 {failures}
+
+## Notes
+
+- Servers' descriptor limit (RLIMIT_NOFILE): {nofile_limit()}.
+{notes}
 
 {METHODS.format(idle_poplar=ctx.p['idle_poplar'], idle_dovecot=ctx.p['idle_dovecot'],
                 idle_many=f"{ctx.p['idle_many']:,}", probe=ctx.p['probe_sessions'], cores=CORES)}"""
@@ -707,7 +765,7 @@ def main():
     ctx.results = os.path.abspath(args.results or (os.path.join(ctx.data, "RESULTS.md") if args.quick
                                                    else os.path.join(BENCH, "RESULTS.md")))
     ctx.command = "make bench-quick" if args.quick else "make bench"
-    ctx.raw, ctx.failures, ctx.cleanup = [], [], []
+    ctx.raw, ctx.failures, ctx.cleanup, ctx.notes = [], [], [], []
     for binary in (ctx.poplar, ctx.loadgen):
         if not os.access(binary, os.X_OK):
             sys.exit(f"bench: {binary} is missing: build with -DPOPLAR_BENCH=ON (make bench does)")
