@@ -4,7 +4,7 @@
 BUILD_TYPE ?= RelWithDebInfo
 JOBS ?= $(shell nproc)
 
-.PHONY: run test deps build build-test demo bench-stat clean
+.PHONY: run test deps build build-test demo bench bench-quick bench-deps bench-build bench-stat clean
 
 run: build demo
 	./build/release/poplar serve --config demo/poplar.toml
@@ -26,6 +26,23 @@ build-test: deps
 
 demo: build
 	./scripts/demo-setup.sh demo
+
+# The benchmark against Dovecot (bench/run.py): installs Dovecot's pop3d,
+# builds poplar and the load generator, generates the data once (bench/data),
+# runs every figure 3 times and writes bench/RESULTS.md. BENCH_QUICK=1 (or
+# `make bench-quick`) runs small counts in a few minutes to check the pipeline.
+bench: bench-build
+	python3 bench/run.py $(if $(filter 1,$(BENCH_QUICK)),--quick)
+
+bench-quick: bench-build
+	python3 bench/run.py --quick
+
+bench-deps: deps
+	./scripts/install-bench-deps.sh
+
+bench-build: bench-deps
+	cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DPOPLAR_TESTS=OFF -DPOPLAR_BENCH=ON
+	cmake --build build/release -j $(JOBS)
 
 # Connect-to-STAT time on a 10,000-message Maildir, first and later logins.
 bench-stat: build
