@@ -157,13 +157,15 @@ bool is_base64_char(char c) {
     return std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '/' || c == '=';
 }
 
-// A strict message number as RFC 1939 has it: decimal digits only.
+// A message number as RFC 1939 has it: decimal digits only (leading zeros
+// are a leniency of the session: "RETR 007" is message 7); nullopt past 2^32.
 std::optional<std::uint64_t> number_of(std::string_view text) {
-    if (text.empty() || text.size() > 10) return std::nullopt;
+    if (text.empty()) return std::nullopt;
     std::uint64_t n = 0;
     for (char c : text) {
         if (c < '0' || c > '9') return std::nullopt;
         n = n * 10 + static_cast<std::uint64_t>(c - '0');
+        if (n > UINT32_MAX) return std::nullopt;
     }
     return n;
 }
