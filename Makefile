@@ -4,7 +4,9 @@
 BUILD_TYPE ?= RelWithDebInfo
 JOBS ?= $(shell nproc)
 
-.PHONY: run test deps build build-test demo bench bench-quick bench-deps bench-build bench-stat clean
+FUZZ_SECONDS ?= 60
+
+.PHONY: run test deps build build-test demo bench bench-quick bench-deps bench-build bench-stat clean build-fuzz fuzz fuzz-ci
 
 run: build demo
 	./build/release/poplar serve --config demo/poplar.toml
@@ -23,6 +25,20 @@ build: deps
 build-test: deps
 	cmake -S . -B build/test -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPOPLAR_SANITIZE=ON -DPOPLAR_WERROR=ON
 	cmake --build build/test -j $(JOBS)
+
+# The libFuzzer targets (docs/fuzzing.md): clang, ASan and UBSan.
+build-fuzz:
+	./scripts/install-deps.sh fuzz
+	CC=clang CXX=clang++ cmake -S . -B build/fuzz -G Ninja -DPOPLAR_FUZZ=ON -DPOPLAR_TESTS=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo
+	cmake --build build/fuzz -j $(JOBS)
+
+# Each target for FUZZ_SECONDS on a scratch copy of its seeds; fails on a crash.
+fuzz: build-fuzz
+	FUZZ_SECONDS=$(FUZZ_SECONDS) ./scripts/fuzz.sh
+
+# What CI runs: every target for 30 s (about 6 minutes in all).
+fuzz-ci:
+	$(MAKE) fuzz FUZZ_SECONDS=30
 
 demo: build
 	./scripts/demo-setup.sh demo

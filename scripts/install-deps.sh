@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs poplar's build and test dependencies from Debian 12's packages.
 # Does nothing when they are all present, so `make run`/`make test` stay fast.
+# `install-deps.sh fuzz` also installs clang and libFuzzer (make fuzz).
 set -euo pipefail
 
 packages=(
@@ -10,6 +11,10 @@ packages=(
   libgtest-dev
   python3 openssl curl fetchmail mpop getmail6 gsasl iproute2
 )
+if [ "${1:-}" = fuzz ]; then
+  # clang, libFuzzer's runtime and llvm-symbolizer for readable stack traces.
+  packages+=(clang libclang-rt-14-dev llvm)
+fi
 
 missing=()
 for package in "${packages[@]}"; do

@@ -449,6 +449,12 @@ void append_address_field(std::string& out, std::string_view name, std::string_v
                     }
                 }
             }
+            // A domain literal belongs to an addr-spec, never to a phrase or
+            // a comment: UTF-8 in one, wherever it stands (after the '>',
+            // before a group's ':'), cannot be written in ASCII either.
+            address_8bit = address_8bit || std::any_of(item_begin, it, [](const Token& t) {
+                               return t.kind == TokenKind::literal && has_8bit(t.text);
+                           });
             if (address_8bit) {
                 append_as_group(rewritten, item);
             } else {

@@ -187,6 +187,17 @@ TEST(HeaderDowngrade, Utf8AddressBecomesAnEmptyGroup) {
     EXPECT_EQ(decode_words(downgrade("Cc: team: a@b, ö@c;, d@e\n\n")), "Cc: team: a@b, ö@c; :;, d@e\r\n\n");
 }
 
+// Issue 6 (fuzz_header_downgrade): a domain literal with UTF-8 outside the
+// <...> was copied as it was, 8-bit octets and all.
+TEST(HeaderDowngrade, Issue6Utf8DomainLiteralOutsideAnglesIsEncoded) {
+    for (const std::string in : {"Cc:<>[\xdf\n\n", "To: <a@b> [\xc3\xa9]\n\n", "To: [\xc3\xa9]: a@b;\n\n",
+                                 "From: x@[\xc3\xa9]\n\n"}) {
+        const std::string out = downgrade(in);
+        EXPECT_FALSE(has_8bit(out)) << out;
+        EXPECT_NE(out.find(" :;"), std::string::npos) << out;
+    }
+}
+
 TEST(HeaderDowngrade, ContentTypeParameterUsesRfc2231) {
     EXPECT_EQ(downgrade("Content-Type: text/plain; name=\"résumé.txt\"; charset=utf-8\n\n"),
               "Content-Type: text/plain; name*=UTF-8''r%C3%A9sum%C3%A9.txt; charset=utf-8\r\n\n");
