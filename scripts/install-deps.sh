@@ -9,7 +9,14 @@ packages=(
   libidn-dev
   libgtest-dev
   python3 openssl curl fetchmail mpop getmail6 gsasl iproute2
+  swaks
 )
+# Postfix, for the LMTP end-to-end test, unless another MTA is installed:
+# installing it would remove that one (they conflict), and the test then
+# skips saying so.
+if [ -e /usr/sbin/postfix ] || [ ! -e /usr/sbin/sendmail ]; then
+  packages+=(postfix)
+fi
 
 missing=()
 for package in "${packages[@]}"; do
@@ -30,5 +37,8 @@ fi
 
 echo "poplar: installing ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
+# Postfix is for the LMTP test, which runs a private instance of its own: the
+# package must not configure (or start) a system mail server.
+echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
