@@ -10,10 +10,18 @@ packages=(
   libidn-dev
   libgtest-dev
   python3 openssl curl fetchmail mpop getmail6 gsasl iproute2
+  swaks
 )
 if [ "${1:-}" = fuzz ]; then
   # clang, libFuzzer's runtime and llvm-symbolizer for readable stack traces.
   packages+=(clang libclang-rt-14-dev llvm)
+fi
+
+# Postfix, for the LMTP end-to-end test, unless another MTA is installed:
+# installing it would remove that one (they conflict), and the test then
+# skips saying so.
+if [ -e /usr/sbin/postfix ] || [ ! -e /usr/sbin/sendmail ]; then
+  packages+=(postfix)
 fi
 
 missing=()
@@ -35,5 +43,8 @@ fi
 
 echo "poplar: installing ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
+# Postfix is for the LMTP test, which runs a private instance of its own: the
+# package must not configure (or start) a system mail server.
+echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -255,4 +255,22 @@ ScramLookup PasswdFile::scram_secrets(std::string_view user, ScramHash hash)
     }
 }
 
+UserSearch PasswdFile::find_user(std::string_view name)
+{
+    try {
+        const auto snapshot = current();
+        if (!snapshot || !snapshot->table)
+            return UserSearch{UserSearch::Status::unavailable, {},
+                              snapshot ? snapshot->read_error : std::string{"passwd-file not read"}};
+        const auto* entry = auth::find_user(*snapshot->table, std::string{name});
+        if (entry == nullptr)
+            return UserSearch{UserSearch::Status::unknown, {}, {}};
+        return UserSearch{UserSearch::Status::found, entry->user, {}};
+    } catch (const std::exception& e) {
+        return UserSearch{UserSearch::Status::unavailable, {}, fmt::format("internal error: {}", e.what())};
+    } catch (...) {
+        return UserSearch{UserSearch::Status::unavailable, {}, "internal error"};
+    }
+}
+
 } // namespace poplar::auth

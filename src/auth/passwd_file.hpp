@@ -32,6 +32,14 @@ struct PasswdParseResult {
 // Parses the whole text of a passwd-file. Bad lines are reported and skipped.
 PasswdParseResult parse_passwd_file(std::string_view text);
 
+// The answer to "is there a user called this?" (LMTP RCPT), without a password.
+struct UserSearch {
+    enum class Status { found, unknown, unavailable };
+    Status status = Status::unavailable;
+    UserInfo user;       // when found
+    std::string detail;  // why unavailable, for the log
+};
+
 class PasswdFile : public PassDb {
 public:
     // Does not read the file yet; the first verify() does.
@@ -46,6 +54,12 @@ public:
     // iterations); anything else, or an unknown user, gets a decoy. Re-reads
     // the file as verify() does.
     ScramLookup scram_secrets(std::string_view user, ScramHash hash) override;
+
+    // The user called exactly `name` (case-sensitive, like verify()); re-reads
+    // the file as verify() does. unavailable when the file was never readable.
+    // Blocks on a stat (and a read when the file changed): call it on the
+    // worker pool. Never throws.
+    UserSearch find_user(std::string_view name);
 
     // Forces a re-read at the next verify() (SIGHUP).
     void invalidate();

@@ -66,7 +66,84 @@ std::optional<std::string> check_address(std::string_view address) {
     return std::nullopt;
 }
 
+// Whether an address that passed check_address is on loopback: 127.0.0.0/8,
+// ::1, or ::ffff:127.x.y.z.
+bool on_loopback(std::string_view address) {
+    const bool v6 = address.starts_with('[');
+    std::string host(v6 ? address.substr(1, address.find("]:") - 1) : address.substr(0, address.rfind(':')));
+    if (const std::size_t zone = host.find('%'); zone != std::string::npos)
+        host.erase(zone);
+    if (!v6) {
+        in_addr v4{};
+        return inet_pton(AF_INET, host.c_str(), &v4) == 1 && (ntohl(v4.s_addr) >> 24) == 127;
+    }
+    in6_addr a{};
+    if (inet_pton(AF_INET6, host.c_str(), &a) != 1)
+        return false;
+    static constexpr unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    if (std::equal(std::begin(mapped), std::end(mapped), a.s6_addr))
+        return a.s6_addr[12] == 127;
+    return IN6_IS_ADDR_LOOPBACK(&a);
+}
+
 } // namespace
+
+std::optional<std::string_view> lmtp_unix_path(std::string_view entry) {
+    if (!entry.starts_with("unix:"))
+        return std::nullopt;
+    return entry.substr(5);
+}
+
+std::optional<std::string> check_lmtp_listen(const Value& value) {
+    const auto& entries = std::get<std::vector<std::string>>(value);
+    for (auto it = entries.begin(); it != entries.end(); ++it) {
+        if (std::find(entries.begin(), it, *it) != it)
+            return fmt::format("lists {} twice", quote(*it, shown));
+        if (const auto path = lmtp_unix_path(*it)) {
+            if (!path->starts_with('/'))
+                return fmt::format("{} needs an absolute path after \"unix:\"", quote(*it, shown));
+            // sockaddr_un holds 108 bytes with the terminating NUL.
+            if (path->size() > 107)
+                return fmt::format("{} is longer than a unix socket path may be (107 bytes)", quote(*it, shown));
+            continue;
+        }
+        if (auto why = check_address(*it))
+            return fmt::format("{} (or \"unix:/path\" for a unix socket)", *why);
+        if (!on_loopback(*it))
+            return fmt::format("{} is not a loopback address: LMTP has no authentication, so anyone who can "
+                               "connect can deliver to every user; use 127.0.0.1, [::1] or a unix socket",
+                               quote(*it, shown));
+    }
+    return std::nullopt;
+}
+
+std::optional<std::string> check_socket_mode(const Value& value) {
+    const auto& text = std::get<std::string>(value);
+    const bool octal = !text.empty() && text.size() <= 4 &&
+                       std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '7'; });
+    if (!octal)
+        return R"(must be an octal mode such as "0660")";
+    if ((socket_mode(text) & 0600) != 0600)
+        return "must let the owner read and write (0600), or poplar could not use its own socket";
+    return std::nullopt;
+}
+
+unsigned socket_mode(std::string_view value) {
+    unsigned mode = 0;
+    for (char c : value)
+        mode = mode * 8 + static_cast<unsigned>(c - '0');
+    return mode;
+}
+
+std::optional<std::string> check_group_name(const Value& value) {
+    const auto& name = std::get<std::string>(value);
+    const bool allowed = std::all_of(name.begin(), name.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.';
+    });
+    if (!allowed || name.starts_with('-'))
+        return "must be a group name: letters, digits, '_', '-' and '.'";
+    return std::nullopt;
+}
 
 std::optional<std::string> check_listen(const Value& value) {
     const auto& addresses = std::get<std::vector<std::string>>(value);
@@ -176,6 +253,10 @@ std::vector<std::string> check_combination(const Config& config) {
     for (const auto& address : config.allow_plaintext_auth)
         if (std::find(config.listen.begin(), config.listen.end(), address) == config.listen.end())
             problems.push_back(fmt::format("allow_plaintext_auth lists {}, which is not in listen", quote(address, shown)));
+    for (const auto& address : config.lmtp_listen)
+        if (!address.ends_with(":0") && (std::find(config.listen.begin(), config.listen.end(), address) != config.listen.end() ||
+                                         std::find(config.listen_tls.begin(), config.listen_tls.end(), address) != config.listen_tls.end()))
+            problems.push_back(fmt::format("{} is in lmtp_listen and in listen or listen_tls", quote(address, shown)));
     return problems;
 }
 

@@ -18,6 +18,22 @@ namespace poplar::config {
 // port 0..65535, none twice.
 std::optional<std::string> check_listen(const Value& value);
 
+// Each "unix:/absolute/path" or "address:port" as check_listen says, on a
+// loopback address only (LMTP trusts whoever connects), none twice.
+std::optional<std::string> check_lmtp_listen(const Value& value);
+
+// The unix socket path of an lmtp_listen entry, or nullopt for a TCP address.
+std::optional<std::string_view> lmtp_unix_path(std::string_view entry);
+
+// An octal file mode "0600".."0777" style: 1 to 4 octal digits.
+std::optional<std::string> check_socket_mode(const Value& value);
+
+// The mode a value that passed check_socket_mode gives.
+unsigned socket_mode(std::string_view value);
+
+// Empty, or a group name as useradd(8) allows: letters, digits, '_', '-', '.'.
+std::optional<std::string> check_group_name(const Value& value);
+
 // Only %u %n %d %h %% escapes, at least one of %u %n %h so that users do not
 // share one mailbox, and absolute (starts with '/' or %h).
 std::optional<std::string> check_mail_path(const Value& value);

@@ -73,6 +73,13 @@ struct Config {
     // Bad commands tolerated before the server hangs up.
     unsigned max_bad_commands_before_login = 3;
     unsigned max_bad_commands = 20;
+    // LMTP (RFC 2033) listeners: "unix:/path" or a loopback "address:port";
+    // empty: no LMTP.
+    std::vector<std::string> lmtp_listen{};
+    // Permissions of the LMTP unix sockets, octal; and their group (empty:
+    // the server's own), so that only the MTA can connect.
+    std::string lmtp_socket_mode{"0660"};
+    std::string lmtp_socket_group{};
 };
 
 // A config file or override that cannot be used; what() names the key, the

@@ -107,7 +107,8 @@ constexpr std::array table{
         .doc = "Connections at once from one client IP address",
         .min = 1, .max = 1'000'000},
     Key{.name = "max_message_size", .field = &Config::max_message_size,
-        .doc = "Largest message poplar deliver accepts, in octets (larger: exit 73, \"552 5.3.4\"); 0 means no limit",
+        .doc = "Largest message poplar deliver and LMTP accept, in octets (larger: deliver exits 73, LMTP answers "
+               "\"552 5.3.4\"; LMTP counts CRLF line ends and announces it in LHLO as SIZE); 0 means no limit",
         .min = 0, .max = 4294967295},
     Key{.name = "max_bad_commands_before_login", .field = &Config::max_bad_commands_before_login,
         .doc = "The bad command (or failed login) before login that ends the session: answered -ERR, then the connection closes",
@@ -115,6 +116,16 @@ constexpr std::array table{
     Key{.name = "max_bad_commands", .field = &Config::max_bad_commands,
         .doc = "The bad command after login that ends the session: answered -ERR, then the connection closes",
         .min = 1, .max = 1000},
+    Key{.name = "lmtp_listen", .field = &Config::lmtp_listen,
+        .doc = R"(LMTP (RFC 2033) sockets for the MTA to deliver into the Maildirs: "unix:/path" or "address:port" )"
+               R"(on a loopback address (LMTP has no authentication); empty means no LMTP)",
+        .min = 0, .max = 64, .check = check_lmtp_listen},
+    Key{.name = "lmtp_socket_mode", .field = &Config::lmtp_socket_mode,
+        .doc = R"(Permissions of the LMTP unix sockets, in octal, such as "0660" (owner and group may deliver))",
+        .min = 1, .max = 5, .check = check_socket_mode},
+    Key{.name = "lmtp_socket_group", .field = &Config::lmtp_socket_group,
+        .doc = R"(Group given to the LMTP unix sockets, such as "postfix"; empty means the server's own group)",
+        .min = 0, .max = 32, .check = check_group_name}, // 32: the longest group name useradd(8) allows
 };
 
 // The range as shown in errors and doc lines: "10s and 24h", "1 and 1000".

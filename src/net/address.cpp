@@ -31,4 +31,14 @@ std::optional<asio::ip::tcp::endpoint> parse_listen_address(std::string_view tex
     return asio::ip::tcp::endpoint(address, static_cast<unsigned short>(port));
 }
 
+std::optional<LmtpAddress> parse_lmtp_address(std::string_view text) {
+    if (text.starts_with("unix:")) {
+        const std::filesystem::path path(text.substr(5));
+        if (!path.is_absolute()) return std::nullopt;
+        return LmtpAddress{path};
+    }
+    if (const auto endpoint = parse_listen_address(text)) return LmtpAddress{*endpoint};
+    return std::nullopt;
+}
+
 } // namespace poplar::net

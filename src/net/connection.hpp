@@ -3,6 +3,7 @@
 #pragma once
 
 #include "net/connection_limits.hpp"
+#include "net/connection_registry.hpp"
 #include "net/runtime.hpp"
 #include "net/transport.hpp"
 #include "protocol/line_framer.hpp"
@@ -24,8 +25,6 @@
 
 namespace poplar::net {
 
-class ConnectionRegistry;
-
 // What a connection needs to know about the socket it was accepted on.
 struct Listener {
     std::string address;       // as written in the config (listen or listen_tls)
@@ -43,7 +42,7 @@ struct ServerContext {
     std::function<std::shared_ptr<const Runtime>()> runtime;
 };
 
-class Connection : public std::enable_shared_from_this<Connection> {
+class Connection final : public Stoppable, public std::enable_shared_from_this<Connection> {
 public:
     Connection(asio::ip::tcp::socket socket, const Listener& listener, ServerContext& server);
 
@@ -54,10 +53,10 @@ public:
 
     // Ends the session at the next opportunity without applying any DELE
     // mark (SIGTERM). Must be called on the connection's executor.
-    void request_shutdown();
+    void request_shutdown() override;
 
     // The loop this connection lives on.
-    asio::any_io_executor executor() { return transport_.socket().get_executor(); }
+    asio::any_io_executor executor() override { return transport_.socket().get_executor(); }
 
 private:
     enum class Flow { go_on, stop };

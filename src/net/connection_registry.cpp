@@ -5,12 +5,12 @@
 
 namespace poplar::net {
 
-void ConnectionRegistry::add(const std::shared_ptr<Connection>& connection) {
+void ConnectionRegistry::add(const std::shared_ptr<Stoppable>& connection) {
     std::lock_guard lock(mutex_);
     live_[connection.get()] = connection;
 }
 
-void ConnectionRegistry::remove(const Connection* connection) {
+void ConnectionRegistry::remove(const Stoppable* connection) {
     std::lock_guard lock(mutex_);
     live_.erase(connection);
 }
@@ -20,8 +20,8 @@ std::size_t ConnectionRegistry::size() const {
     return live_.size();
 }
 
-void ConnectionRegistry::for_each(const std::function<void(std::shared_ptr<Connection>)>& f) const {
-    std::vector<std::shared_ptr<Connection>> alive;
+void ConnectionRegistry::for_each(const std::function<void(std::shared_ptr<Stoppable>)>& f) const {
+    std::vector<std::shared_ptr<Stoppable>> alive;
     {
         std::lock_guard lock(mutex_);
         for (const auto& [key, weak] : live_) {

@@ -1,9 +1,11 @@
 // The server loop (see server.hpp).
 #include "net/server.hpp"
 
+#include "config/checks.hpp"
 #include "net/address.hpp"
 #include "net/connection.hpp"
 #include "net/connection_registry.hpp"
+#include "net/lmtp_connection.hpp"
 #include "net/log.hpp"
 #include "net/runtime.hpp"
 #include "net/tls_context.hpp"
@@ -12,13 +14,20 @@
 #include <asio/detached.hpp>
 #include <asio/executor_work_guard.hpp>
 #include <asio/io_context.hpp>
+#include <asio/local/stream_protocol.hpp>
 #include <asio/post.hpp>
 #include <asio/redirect_error.hpp>
 #include <asio/signal_set.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/use_awaitable.hpp>
 
+#include <grp.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <atomic>
+#include <cerrno>
+#include <cstring>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -28,6 +37,7 @@ namespace poplar::net {
 namespace {
 
 using tcp = asio::ip::tcp;
+using local = asio::local::stream_protocol;
 
 // How long sessions get to end by themselves at shutdown before the process
 // leaves anyway (no mark is applied either way).
@@ -53,7 +63,8 @@ public:
     }
 
     int run() {
-        if (!bind_listeners()) {
+        if (!bind_listeners() || !bind_lmtp_listeners()) {
+            remove_socket_files();
             return 1;
         }
         std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;
@@ -64,6 +75,12 @@ public:
         }
         for (auto& bound : acceptors_) {
             asio::co_spawn(control_, accept_loop(bound.acceptor, bound.listener), asio::detached);
+        }
+        for (auto& acceptor : lmtp_tcp_) {
+            asio::co_spawn(control_, lmtp_accept_loop(acceptor), asio::detached);
+        }
+        for (auto& bound : lmtp_unix_) {
+            asio::co_spawn(control_, lmtp_accept_loop(bound.acceptor), asio::detached);
         }
         // The handlers are installed here, before "ready": a SIGHUP or SIGTERM
         // sent the moment a supervisor sees "ready" must be handled, not kill.
@@ -79,6 +96,7 @@ public:
         for (auto& worker : workers_) worker->stop();
         for (auto& thread : threads) thread.join();
         pool_.join();
+        remove_socket_files();
         log("stopped");
         return 0;
     }
@@ -118,6 +136,129 @@ private:
             acceptors_.push_back({std::move(acceptor), listener});
         }
         return true;
+    }
+
+    bool bind_lmtp_listeners() {
+        const auto& config = runtime_->config;
+        for (const auto& text : config.lmtp_listen) {
+            const auto address = parse_lmtp_address(text);
+            if (!address) {
+                log("cannot listen on lmtp {}: not unix:/path nor address:port", text);
+                return false;
+            }
+            if (const auto* path = std::get_if<std::filesystem::path>(&*address)) {
+                if (!bind_lmtp_socket(*path)) return false;
+                continue;
+            }
+            const auto& endpoint = std::get<tcp::endpoint>(*address);
+            tcp::acceptor acceptor(control_);
+            asio::error_code ec;
+            acceptor.open(endpoint.protocol(), ec);
+            if (!ec) acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
+            if (!ec) acceptor.bind(endpoint, ec);
+            if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+            if (ec) {
+                log("cannot listen on lmtp {}: {}", text, ec.message());
+                return false;
+            }
+            const auto local_endpoint = acceptor.local_endpoint();
+            log("listening on lmtp {}", local_endpoint.address().is_v6()
+                                            ? fmt::format("[{}]:{}", local_endpoint.address().to_string(),
+                                                          local_endpoint.port())
+                                            : fmt::format("{}:{}", local_endpoint.address().to_string(),
+                                                          local_endpoint.port()));
+            lmtp_tcp_.push_back(std::move(acceptor));
+        }
+        return true;
+    }
+
+    // A unix socket for LMTP at `path`, with lmtp_socket_mode and
+    // lmtp_socket_group. A socket left by an earlier run is replaced; one
+    // that a live server answers on, or any other kind of file, is not.
+    bool bind_lmtp_socket(const std::filesystem::path& path) {
+        const auto& config = runtime_->config;
+        const auto fail = [&](const std::string& why) {
+            log("cannot listen on lmtp unix:{}: {}", path.string(), why);
+            return false;
+        };
+        struct stat st {};
+        if (::lstat(path.c_str(), &st) == 0) {
+            if (!S_ISSOCK(st.st_mode)) return fail("the path exists and is not a socket");
+            local::socket probe(control_);
+            asio::error_code ec;
+            probe.connect(local::endpoint(path.string()), ec);
+            if (!ec) return fail("another server is listening on it");
+            if (::unlink(path.c_str()) != 0) return fail(fmt::format("cannot remove the old socket: {}", std::strerror(errno)));
+        }
+        std::optional<gid_t> group;
+        if (!config.lmtp_socket_group.empty()) {
+            const ::group* entry = ::getgrnam(config.lmtp_socket_group.c_str());
+            if (entry == nullptr) return fail(fmt::format("no group called {}", config.lmtp_socket_group));
+            group = entry->gr_gid;
+        }
+        local::acceptor acceptor(control_);
+        asio::error_code ec;
+        acceptor.open(local::endpoint(path.string()).protocol(), ec);
+        if (!ec) {
+            // Made private first (before any thread serves), opened up to the
+            // configured mode once its group is right: no moment where a
+            // process that should not may connect.
+            const mode_t old_umask = ::umask(0177);
+            acceptor.bind(local::endpoint(path.string()), ec);
+            ::umask(old_umask);
+        }
+        if (ec) return fail(ec.message());
+        if (::lstat(path.c_str(), &st) != 0) return fail(std::strerror(errno));
+        lmtp_unix_.push_back({std::move(acceptor), path, st.st_dev, st.st_ino});
+        if (group && ::chown(path.c_str(), static_cast<uid_t>(-1), *group) != 0)
+            return fail(fmt::format("cannot give it to group {}: {}", config.lmtp_socket_group, std::strerror(errno)));
+        if (::chmod(path.c_str(), static_cast<mode_t>(config::socket_mode(config.lmtp_socket_mode))) != 0)
+            return fail(fmt::format("cannot set its mode: {}", std::strerror(errno)));
+        lmtp_unix_.back().acceptor.listen(asio::socket_base::max_listen_connections, ec);
+        if (ec) return fail(ec.message());
+        log("listening on lmtp unix:{}", path.string());
+        return true;
+    }
+
+    // The unix sockets this server made, unless something else replaced them.
+    void remove_socket_files() {
+        for (const auto& bound : lmtp_unix_) {
+            struct stat st {};
+            if (::lstat(bound.path.c_str(), &st) == 0 && st.st_dev == bound.device && st.st_ino == bound.inode) {
+                ::unlink(bound.path.c_str());
+            }
+        }
+    }
+
+    template <typename Acceptor>
+    asio::awaitable<void> lmtp_accept_loop(Acceptor& acceptor) {
+        std::size_t next = 0;
+        while (!stopping_) {
+            auto& worker = *workers_[next++ % workers_.size()];
+            asio::error_code ec;
+            auto socket = co_await acceptor.async_accept(worker, asio::redirect_error(asio::use_awaitable, ec));
+            if (ec) {
+                if (stopping_ || ec == asio::error::operation_aborted) co_return;
+                log("lmtp accept failed: {}", ec.message());
+                asio::steady_timer pause(control_, std::chrono::milliseconds(100));
+                co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+                continue;
+            }
+            std::string peer = "unix";
+            if constexpr (std::is_same_v<Acceptor, tcp::acceptor>) {
+                const auto endpoint = socket.remote_endpoint(ec);
+                peer = ec ? std::string("unknown") : endpoint.address().to_string();
+                socket.set_option(tcp::no_delay(true), ec);  // no reply waits on Nagle
+            }
+            try {
+                auto connection =
+                    std::make_shared<LmtpConnection>(LmtpConnection::Socket(std::move(socket)), std::move(peer), context_);
+                registry_.add(connection);
+                asio::co_spawn(worker, LmtpConnection::run(std::move(connection)), asio::detached);
+            } catch (const std::exception& e) {
+                log("cannot start an lmtp session: {}", e.what());
+            }
+        }
     }
 
     asio::awaitable<void> accept_loop(tcp::acceptor& acceptor, const Listener& listener) {
@@ -166,7 +307,10 @@ private:
     void reload() {
         try {
             config::Config fresh = reload_();
-            if (fresh.listen != runtime_->config.listen || fresh.listen_tls != runtime_->config.listen_tls) {
+            if (fresh.listen != runtime_->config.listen || fresh.listen_tls != runtime_->config.listen_tls ||
+                fresh.lmtp_listen != runtime_->config.lmtp_listen ||
+                fresh.lmtp_socket_mode != runtime_->config.lmtp_socket_mode ||
+                fresh.lmtp_socket_group != runtime_->config.lmtp_socket_group) {
                 log("reload: listen addresses changed; they take effect at the next restart");
             }
             // Same file: keep the parsed copy (the last good one if the file is
@@ -192,7 +336,15 @@ private:
             asio::error_code ignored;
             bound.acceptor.close(ignored);
         }
-        registry_.for_each([](std::shared_ptr<Connection> connection) {
+        for (auto& acceptor : lmtp_tcp_) {
+            asio::error_code ignored;
+            acceptor.close(ignored);
+        }
+        for (auto& bound : lmtp_unix_) {
+            asio::error_code ignored;
+            bound.acceptor.close(ignored);
+        }
+        registry_.for_each([](std::shared_ptr<Stoppable> connection) {
             // request_shutdown runs on the connection's own loop thread.
             auto executor = connection->executor();
             asio::post(executor, [connection] { connection->request_shutdown(); });
@@ -224,6 +376,14 @@ private:
         Listener listener;
     };
     std::vector<Bound> acceptors_;
+    std::vector<tcp::acceptor> lmtp_tcp_;
+    struct BoundSocket {
+        local::acceptor acceptor;
+        std::filesystem::path path;
+        dev_t device;
+        ino_t inode;
+    };
+    std::vector<BoundSocket> lmtp_unix_;
 };
 
 } // namespace

@@ -139,6 +139,12 @@ LineFramer::Status LineFramer::next(std::string& line) {
     return Status::line;
 }
 
+std::string LineFramer::take_buffered() {
+    std::string rest = discarding_ ? std::string() : buffer_.substr(start_);
+    clear();
+    return rest;
+}
+
 void LineFramer::clear() {
     buffer_.clear();
     start_ = 0;

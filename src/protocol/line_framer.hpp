@@ -28,6 +28,12 @@ public:
     // Bytes received but not yet returned as lines.
     std::size_t buffered() const { return buffer_.size() - start_; }
 
+    // Hands over the bytes received but not yet returned as lines, and
+    // forgets them (LMTP DATA: what follows the DATA line is message content,
+    // not commands). Bytes of an over-long line being thrown away are not
+    // handed over.
+    std::string take_buffered();
+
     // Throws away everything buffered (STLS: bytes pipelined before the TLS
     // handshake must never be executed).
     void clear();

@@ -87,6 +87,23 @@ TEST_F(PasswdFileTest, MissingFileIsTemporaryFailureLoggedOnce)
     EXPECT_EQ(login("alice", "x").status, VerifyStatus::ok);
 }
 
+TEST_F(PasswdFileTest, FindUserForLmtp)
+{
+    testing::internal::CaptureStderr();
+    EXPECT_EQ(db_.find_user("alice").status, UserSearch::Status::unavailable); // no file yet
+    (void)testing::internal::GetCapturedStderr();
+    write("alice:{PLAIN}x:1000:100::/home/alice\nbob@example.org:{PLAIN}y\n");
+    const auto alice = db_.find_user("alice");
+    ASSERT_EQ(alice.status, UserSearch::Status::found);
+    EXPECT_EQ(alice.user.name, "alice");
+    EXPECT_EQ(alice.user.home, "/home/alice");
+    EXPECT_EQ(alice.user.uid, 1000u);
+    EXPECT_EQ(db_.find_user("bob@example.org").status, UserSearch::Status::found);
+    EXPECT_EQ(db_.find_user("Alice").status, UserSearch::Status::unknown);
+    EXPECT_EQ(db_.find_user("bob").status, UserSearch::Status::unknown);
+    EXPECT_EQ(db_.find_user("").status, UserSearch::Status::unknown);
+}
+
 TEST_F(PasswdFileTest, RereadsWhenSizeChanges)
 {
     write("alice:{PLAIN}one\n");

@@ -1,6 +1,8 @@
 // Tests of the per-key rules: listen addresses, the mail path template, the host name.
 #include "config/checks.hpp"
 
+#include "config/test_support.hpp"
+
 #include <gtest/gtest.h>
 
 namespace poplar::config {
@@ -66,6 +68,54 @@ TEST(CheckHostname, AllowsHostNameCharactersOnly) {
     // Each of these would corrupt the greeting line or the APOP timestamp <...@host>.
     for (const std::string bad : {"pop example", "a<b", "a>b", "a@b", "pop\r\n+OK", "h\xc3\xa9"})
         EXPECT_TRUE(check_hostname(text(bad)).has_value()) << bad;
+}
+
+} // namespace
+} // namespace poplar::config
+
+namespace poplar::config {
+namespace {
+
+std::vector<std::string> lmtp(std::initializer_list<const char*> items) { return {items.begin(), items.end()}; }
+
+TEST(CheckLmtpListen, TakesUnixSocketsAndLoopbackAddresses) {
+    EXPECT_EQ(check_lmtp_listen(lmtp({})), std::nullopt);
+    EXPECT_EQ(check_lmtp_listen(lmtp({"unix:/run/poplar/lmtp", "127.0.0.1:24", "127.1.2.3:0", "[::1]:24",
+                                      "[::ffff:127.0.0.1]:24"})),
+              std::nullopt);
+}
+
+TEST(CheckLmtpListen, RefusesOtherAddressesClearly) {
+    const auto why = check_lmtp_listen(lmtp({"0.0.0.0:24"}));
+    ASSERT_TRUE(why);
+    EXPECT_TRUE(test::contains(*why, R"("0.0.0.0:24" is not a loopback address: LMTP has no authentication)"));
+    for (const char* bad : {"192.0.2.7:24", "[::]:24", "[2001:db8::1]:24", "[::ffff:192.0.2.7]:24"})
+        EXPECT_TRUE(check_lmtp_listen(lmtp({bad})).has_value()) << bad;
+    EXPECT_EQ(check_lmtp_listen(lmtp({"unix:run/lmtp"})), R"("unix:run/lmtp" needs an absolute path after "unix:")");
+    EXPECT_TRUE(check_lmtp_listen(lmtp({"localhost:24"})).has_value());
+    EXPECT_TRUE(check_lmtp_listen(lmtp({("unix:/" + std::string(107, 'x')).c_str()})).has_value());
+    EXPECT_EQ(check_lmtp_listen(lmtp({"127.0.0.1:24", "127.0.0.1:24"})), R"(lists "127.0.0.1:24" twice)");
+}
+
+TEST(CheckLmtpListen, LoadRefusesAPublicAddressNamingTheKey) {
+    const std::string error = test::load_error("lmtp_listen = [\"0.0.0.0:24\"]\n");
+    EXPECT_TRUE(test::contains(error, "lmtp_listen = [\"0.0.0.0:24\"]: \"0.0.0.0:24\" is not a loopback address"));
+}
+
+TEST(CheckSocketMode, OctalWithOwnerReadWrite) {
+    for (const char* good : {"0660", "600", "0666", "0777"})
+        EXPECT_EQ(check_socket_mode(Value(std::string(good))), std::nullopt) << good;
+    for (const char* bad : {"", "0x1b6", "0680", "66O", "00660", "0060", "rw-rw----"})
+        EXPECT_TRUE(check_socket_mode(Value(std::string(bad))).has_value()) << bad;
+    EXPECT_EQ(socket_mode("0660"), 0660u);
+    EXPECT_EQ(socket_mode("600"), 0600u);
+}
+
+TEST(CheckGroupName, NamesOnly) {
+    for (const char* good : {"", "postfix", "mail_users", "vmail-1"})
+        EXPECT_EQ(check_group_name(Value(std::string(good))), std::nullopt) << good;
+    for (const char* bad : {"post fix", "-x", "a:b", "a/b"})
+        EXPECT_TRUE(check_group_name(Value(std::string(bad))).has_value()) << bad;
 }
 
 } // namespace

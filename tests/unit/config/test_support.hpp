@@ -91,6 +91,9 @@ inline void expect_same(const Config& a, const Config& b) {
     EXPECT_EQ(a.login_delay, b.login_delay);
     EXPECT_EQ(a.max_message_size, b.max_message_size);
     EXPECT_EQ(a.expire_at_quit, b.expire_at_quit);
+    EXPECT_EQ(a.lmtp_listen, b.lmtp_listen);
+    EXPECT_EQ(a.lmtp_socket_mode, b.lmtp_socket_mode);
+    EXPECT_EQ(a.lmtp_socket_group, b.lmtp_socket_group);
 }
 
 // A config with every field away from its default (and valid), for round trips.
@@ -125,6 +128,9 @@ inline Config everything_changed() {
     c.login_delay = std::chrono::seconds{300};
     c.max_message_size = 52428800;
     c.expire_at_quit = false;
+    c.lmtp_listen = {"unix:/var/spool/postfix/private/poplar-lmtp", "127.0.0.1:24", "[::1]:0"};
+    c.lmtp_socket_mode = "0600";
+    c.lmtp_socket_group = "postfix";
     return c;
 }
 

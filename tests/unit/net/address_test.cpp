@@ -30,3 +30,23 @@ TEST(ListenAddress, RefusesEverythingElse) {
 
 } // namespace
 } // namespace poplar::net
+
+namespace poplar::net {
+namespace {
+
+TEST(LmtpAddress, UnixPathsAndTcpAddresses) {
+    const auto unix_socket = parse_lmtp_address("unix:/run/poplar/lmtp");
+    ASSERT_TRUE(unix_socket);
+    ASSERT_TRUE(std::holds_alternative<std::filesystem::path>(*unix_socket));
+    EXPECT_EQ(std::get<std::filesystem::path>(*unix_socket), "/run/poplar/lmtp");
+    const auto tcp = parse_lmtp_address("127.0.0.1:24");
+    ASSERT_TRUE(tcp);
+    ASSERT_TRUE(std::holds_alternative<asio::ip::tcp::endpoint>(*tcp));
+    EXPECT_EQ(std::get<asio::ip::tcp::endpoint>(*tcp).port(), 24);
+    for (const char* bad : {"unix:relative", "unix:", "localhost:24", "/run/lmtp"}) {
+        EXPECT_FALSE(parse_lmtp_address(bad)) << bad;
+    }
+}
+
+} // namespace
+} // namespace poplar::net
