@@ -8,6 +8,7 @@
 #include "store/uidl_record.hpp"
 
 #include <cstdint>
+#include <optional>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -39,19 +40,34 @@ std::string apply_uidl_sources(std::span<MessageInfo> messages, const UidlSource
     if (!sources.any() || messages.empty()) {
         return record_lines;
     }
+    // Base name -> message. The files list messages mostly in delivery
+    // order (Dovecot's uids, Courier's sort), so the message after the last
+    // one found is tried first, and the map is built only on a miss.
     std::unordered_map<std::string_view, std::size_t> index;
-    index.reserve(messages.size());
-    for (std::size_t i = 0; i < messages.size(); ++i) {
-        index.emplace(messages[i].id.value, i);
-    }
+    std::size_t next = 0;
+    auto find = [&](std::string_view base) -> std::optional<std::size_t> {
+        if (next < messages.size() && messages[next].id.value == base) {
+            return next++;
+        }
+        if (index.empty()) {
+            index.reserve(messages.size());
+            for (std::size_t i = 0; i < messages.size(); ++i) index.emplace(messages[i].id.value, i);
+        }
+        auto it = index.find(base);
+        if (it == index.end()) {
+            return std::nullopt;
+        }
+        next = it->second + 1;
+        return it->second;
+    };
     std::vector<Offer> offers(messages.size());
     // Worst source first, so that a better one overwrites; within a file the
     // later line overwrites too.
     auto take = [&](Source source) {
+        next = 0;
         return [&, source](std::string_view base, std::string_view uidl) {
-            auto it = index.find(base);
-            if (it != index.end() && valid_uidl(uidl)) {
-                offers[it->second] = Offer{std::string(uidl), source};
+            if (std::optional<std::size_t> i = find(base); i && valid_uidl(uidl)) {
+                offers[*i] = Offer{std::string(uidl), source};
             }
         };
     };
