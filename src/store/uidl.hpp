@@ -1,4 +1,5 @@
 // The Maildir UIDL rule: a message's RFC 1939 unique-id from its base name.
+// UIDLs other servers left in the Maildir take precedence (foreign_uidls.hpp).
 //
 // The rule, stable forever (changing it makes every client download its whole
 // mailbox again):
