@@ -20,6 +20,15 @@ import tempfile
 import time
 
 
+def write_dovecot_uidlist(root):
+    """A dovecot-uidlist naming every message, as Dovecot 2.3 writes it."""
+    names = sorted(os.listdir(os.path.join(root, "new")))
+    with open(os.path.join(root, "dovecot-uidlist"), "w") as f:
+        f.write(f"3 V1795319132 N{len(names) + 1} G86df26265c65026b792a000083ecc375\n")
+        for uid, name in enumerate(names, 1):
+            f.write(f"{uid} :{name}\n")
+
+
 def make_maildir(root, count, seed=1939, w_names=False, utf8_every=0):
     rng = random.Random(seed)
     for sub in ("cur", "new", "tmp"):
@@ -93,12 +102,16 @@ def main():
                         help="names carry ,S= and ,W= as Dovecot writes them (no size to compute)")
     parser.add_argument("--utf8-every", type=int, default=0, metavar="N",
                         help="every Nth message has a UTF-8 Subject (0: none)")
+    parser.add_argument("--dovecot-uidlist", action="store_true",
+                        help="a dovecot-uidlist naming every message (its UIDLs are then shown)")
     args = parser.parse_args()
 
     workdir = tempfile.mkdtemp(prefix="poplar-bench-")
     try:
         make_maildir(os.path.join(workdir, "mail", "bench"), args.messages,
                      w_names=args.w_names, utf8_every=args.utf8_every)
+        if args.dovecot_uidlist:
+            write_dovecot_uidlist(os.path.join(workdir, "mail", "bench"))
         process, port = start_server(os.path.abspath(args.poplar), workdir)
         try:
             for i in range(args.logins):

@@ -1,8 +1,9 @@
 // poplar's command line: one binary, subcommands (serve, check-config, pw,
-// user, mailbox).
+// user, mailbox, deliver, migrate-uidl).
 #include "cli/admin_commands.hpp"
 #include "cli/deliver_command.hpp"
 #include "cli/expire_command.hpp"
+#include "cli/migrate_command.hpp"
 #include "cli/passwd_report.hpp"
 #include "cli/tls_report.hpp"
 #include "config/config.hpp"
@@ -67,6 +68,7 @@ int main(int argc, char** argv) {
   poplar check-config -c poplar.toml      # validate and print the effective values
   poplar user add alice                   # add a user (password typed twice, or one line on stdin)
   poplar pw -s SHA512-CRYPT               # hash a password for a passwd-file, like doveadm pw
+  poplar migrate-uidl alice uidls.txt     # keep the UIDLs another server showed alice's clients
 
 Signals (serve): TERM or INT stops (no DELE mark is applied), HUP reloads the
 config and the passwd-file. Logs go to stderr.)");
@@ -135,6 +137,17 @@ config and the passwd-file. Logs go to stderr.)");
     mailbox_stats->add_option("name", user_name, "user name")->required();
     add_config_options(*mailbox_stats, mailbox_options);
 
+    Options migrate_options;
+    std::string migrate_user;
+    std::string migrate_file;
+    auto* migrate = app.add_subcommand(
+        "migrate-uidl",
+        "import a 'msgid-or-filename UIDL' map exported from another server, so that its clients keep their "
+        "UIDLs (exit 0 done, 65 bad line: nothing imported, 66 unreadable FILE, 67 unknown user, 75 in use)");
+    migrate->add_option("user", migrate_user, "the user whose Maildir the map is for")->required();
+    migrate->add_option("file", migrate_file, "the map: one '<Message-ID or file name> <UIDL>' per line")->required();
+    add_config_options(*migrate, migrate_options);
+
     if (argc == 1) {
         // `poplar` alone: show what it can do rather than one terse line.
         std::cerr << app.help();
@@ -178,6 +191,9 @@ config and the passwd-file. Logs go to stderr.)");
         }
         if (expire->parsed()) {
             return poplar::cli::run_expire(load_config(expire_options), expire_users, expire_dry_run);
+        }
+        if (migrate->parsed()) {
+            return poplar::cli::run_migrate_uidl(load_config(migrate_options), migrate_user, migrate_file);
         }
         if (mailbox_stats->parsed()) {
             return poplar::cli::run_mailbox_stats(load_config(mailbox_options), user_name);

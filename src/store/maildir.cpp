@@ -2,6 +2,7 @@
 #include "store/maildir.hpp"
 
 #include "store/file_source.hpp"
+#include "store/foreign_uidls.hpp"
 #include "store/header_downgrade.hpp"
 #include "store/last_login.hpp"
 #include "store/maildir_mailbox.hpp"
@@ -11,6 +12,7 @@
 #include "store/retrieval_record.hpp"
 #include "store/size_cache.hpp"
 #include "store/uidl.hpp"
+#include "store/uidl_record.hpp"
 #include "store/wire_size.hpp"
 
 #include <fcntl.h>
@@ -214,6 +216,15 @@ OpenResult open_locked(UniqueFd dir_fd, UniqueFd cur_fd, UniqueFd new_fd, Mailbo
         locations.push_back(MaildirMailbox::Location{std::move(candidate->file->name), candidate->file->in_new, true});
     }
     cache.save(dir_fd.get(), messages.size());
+
+    // UIDLs other servers (or migrate-uidl) left: three failed openat when
+    // there are none. A message they moved off a taken UIDL is recorded so
+    // that its UIDL stays; a failed write only means the same is worked out
+    // again next time.
+    const std::string moved = apply_uidl_sources(messages, read_uidl_sources(dir_fd.get()));
+    if (!moved.empty()) {
+        (void)add_to_uidl_record(dir_fd.get(), moved, owner);
+    }
 
     RetrievalRecord retrieved = RetrievalRecord::load(dir_fd.get());
     retrieved.fill(messages);

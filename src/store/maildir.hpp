@@ -24,6 +24,10 @@ namespace poplar::store {
 // - Directories it has to create are given to `owner` when one is given and
 //   poplar runs as root, so that the delivery agent, running as the mail
 //   user, can still write new/ after a first login made the Maildir.
+// - Gives each message the UIDL another server showed for it, from
+//   dir/poplar-uidls, dir/dovecot-uidlist or dir/courierpop3dsizelist, else
+//   poplar's own (foreign_uidls.hpp); a message moved off a UIDL another one
+//   holds is appended to dir/poplar-uidls.
 // - Reads poplar's records (docs/maildir.md): each message's first retrieval
 //   from dir/poplar-retrieved, the previous login from dir/poplar-last-login.
 //   Files it later writes there are given to `owner` in the same way.

@@ -91,6 +91,49 @@ std::optional<std::string> read_small_file(int dir_fd, const std::string& name, 
     return data;
 }
 
+std::optional<std::string> read_file_head(int dir_fd, const std::string& name, std::size_t limit) {
+    UniqueFd fd = open_regular(dir_fd, name);
+    std::string data;
+    if (!fd.valid() || !read_up_to(fd.get(), limit, data)) {
+        return std::nullopt;
+    }
+    data.resize(std::min(data.size(), limit));
+    return data;
+}
+
+std::error_code append_file(int dir_fd, const std::string& name, std::string_view data,
+                            const std::optional<MaildirOwner>& owner, bool sync, bool* write_failed) {
+    UniqueFd fd(::openat(dir_fd, name.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK));
+    if (!fd.valid() && errno == ENOENT) {
+        fd.reset(::openat(dir_fd, name.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
+        if (fd.valid()) {
+            if (std::error_code error = hand_over(fd.get(), owner)) {
+                return error;
+            }
+        }
+    }
+    if (!fd.valid()) {
+        return last_error();
+    }
+    struct stat st {};
+    if (::fstat(fd.get(), &st) != 0) {
+        return last_error();
+    }
+    if (!S_ISREG(st.st_mode) || st.st_nlink != 1) {
+        return std::make_error_code(std::errc::operation_not_permitted);
+    }
+    if (std::error_code error = write_all(fd.get(), data)) {
+        if (write_failed != nullptr) {
+            *write_failed = true;
+        }
+        return error;
+    }
+    if (sync && ::fsync(fd.get()) != 0) {
+        return last_error();
+    }
+    return {};
+}
+
 std::error_code replace_file(int dir_fd, const std::string& name, std::string_view content,
                              const std::optional<MaildirOwner>& owner) {
     const std::string temp = name + ".tmp";
@@ -172,29 +215,11 @@ RecordFile RecordFile::load(int dir_fd, std::string name, const OnEntry& on_entr
 
 std::error_code RecordFile::append(int dir_fd, std::string_view lines, std::size_t count,
                                    const std::optional<MaildirOwner>& owner) {
-    UniqueFd fd(::openat(dir_fd, name_.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK));
-    if (!fd.valid() && errno == ENOENT) {
-        fd.reset(::openat(dir_fd, name_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
-        if (fd.valid()) {
-            if (std::error_code error = hand_over(fd.get(), owner)) {
-                return error;
-            }
+    bool write_failed = false;
+    if (std::error_code error = append_file(dir_fd, name_, lines, owner, /*sync=*/false, &write_failed)) {
+        if (write_failed) {
+            cut_line_ = true;  // part of it may be there: never append after it
         }
-    }
-    if (!fd.valid()) {
-        return last_error();
-    }
-    // Appending to a hard link would write into another file (the Maildir's
-    // owner can make links); a FIFO or device is not ours either.
-    struct stat st {};
-    if (::fstat(fd.get(), &st) != 0) {
-        return last_error();
-    }
-    if (!S_ISREG(st.st_mode) || st.st_nlink != 1) {
-        return std::make_error_code(std::errc::operation_not_permitted);
-    }
-    if (std::error_code error = write_all(fd.get(), lines)) {
-        cut_line_ = true;  // part of it may be there: never append after it
         return error;
     }
     lines_ += count;

@@ -78,6 +78,20 @@ std::optional<std::uint64_t> parse_decimal(std::string_view text);
 // bytes; nullopt if it is missing, not regular, bigger, or unreadable.
 std::optional<std::string> read_small_file(int dir_fd, const std::string& name, std::size_t limit);
 
+// Reads <dir_fd>/<name> up to `limit` bytes (the rest is ignored) if it is a
+// regular file; nullopt if it is missing, not regular, or unreadable. For
+// files poplar reads but never writes (another server's): a longer file still
+// gives its first lines, and a cut last line has no '\n'.
+std::optional<std::string> read_file_head(int dir_fd, const std::string& name, std::size_t limit);
+
+// Appends `data` to <dir_fd>/<name> with one O_APPEND write, creating it
+// (mode 0600, given to `owner` when running as root) if missing, then fsyncs
+// it when `sync`. Refuses (EPERM) a file that is not a regular file with one
+// link: appending to a hard link would write into another file. On a failed
+// write, `*write_failed` (when given) is set: part of `data` may be there.
+std::error_code append_file(int dir_fd, const std::string& name, std::string_view data,
+                            const std::optional<MaildirOwner>& owner, bool sync, bool* write_failed = nullptr);
+
 // Replaces <dir_fd>/<name> atomically by a file holding `content`: writes
 // <name>.tmp (mode 0600, given to `owner` when running as root), fsyncs it and
 // renames it over <name>. On failure the old file is left as it was.

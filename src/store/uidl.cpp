@@ -14,9 +14,11 @@ namespace {
 // characters in the range 0x21 to 0x7E".
 constexpr std::size_t max_uidl_length = 70;
 
-bool usable_as_is(std::string_view name) {
-    return !name.empty() && name.size() <= max_uidl_length &&
-           std::all_of(name.begin(), name.end(), [](char c) {
+} // namespace
+
+bool valid_uidl(std::string_view uidl) {
+    return !uidl.empty() && uidl.size() <= max_uidl_length &&
+           std::all_of(uidl.begin(), uidl.end(), [](char c) {
                auto byte = static_cast<unsigned char>(c);
                return byte >= 0x21 && byte <= 0x7E;
            });
@@ -40,10 +42,8 @@ std::string hashed_uidl(std::string_view data) {
     return out;
 }
 
-} // namespace
-
 std::string uidl_for_base_name(std::string_view base_name) {
-    if (usable_as_is(base_name)) {
+    if (valid_uidl(base_name)) {
         return std::string(base_name);
     }
     return hashed_uidl(base_name);  // SHA-256 has exactly 64 hex digits
