@@ -54,6 +54,15 @@ asio::awaitable<void> LmtpConnection::run(std::shared_ptr<LmtpConnection> self) 
     } catch (const std::exception& e) {
         log("lmtp session error peer={} error={}", self->peer_, shown(e.what()));
     }
+    // One place says goodbye, whichever wait the shutdown or the timeout
+    // interrupted (a read, or the flush of the reply before it).
+    if (self->session_.state() != protocol::LmtpState::closed) {
+        if (self->shutting_down_) {
+            self->send_last_words(self->session_.on_shutdown());
+        } else if (self->timed_out_) {
+            self->send_last_words(self->session_.on_idle_timeout());
+        }
+    }
     self->finished_ = true;
     self->timer_.cancel();
     asio::error_code ignored;
@@ -127,10 +136,6 @@ asio::awaitable<std::size_t> LmtpConnection::read_some(asio::error_code& ec) {
     arm_deadline();
     const std::size_t n =
         co_await socket_.async_read_some(asio::buffer(read_buffer_), asio::redirect_error(asio::use_awaitable, ec));
-    if (ec) {
-        if (timed_out_ && !shutting_down_) send_last_words(session_.on_idle_timeout());
-        if (shutting_down_) send_last_words(session_.on_shutdown());
-    }
     co_return n;
 }
 
