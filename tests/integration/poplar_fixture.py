@@ -90,6 +90,19 @@ def dot_unstuff(body: bytes) -> bytes:
     return b"\r\n".join(l[1:] if l.startswith(b".") else l for l in lines)
 
 
+def as_lf(data: bytes) -> bytes:
+    """What a client that stores mail with LF line ends should have written."""
+    return data.replace(b"\r\n", b"\n")
+
+
+def read_dir_files(path: str) -> list[bytes]:
+    out = []
+    for name in sorted(os.listdir(path)):
+        with open(os.path.join(path, name), "rb") as f:
+            out.append(f.read())
+    return out
+
+
 def sha512_crypt(password: str, salt: str = "abcdefgh") -> str:
     """A {SHA512-CRYPT} secret made by openssl, as `doveadm pw` would make it."""
     out = subprocess.run(["openssl", "passwd", "-6", "-salt", salt, password],

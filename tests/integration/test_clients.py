@@ -8,22 +8,9 @@ import shutil
 import subprocess
 import unittest
 
-from poplar_fixture import PoplarTestCase, TIMEOUT, wire_bytes
+from poplar_fixture import PoplarTestCase, TIMEOUT, wire_bytes, as_lf, read_dir_files
 
 CLIENT_TIMEOUT = 3 * TIMEOUT
-
-
-def as_lf(data: bytes) -> bytes:
-    """What a client that stores mail with LF line ends should have written."""
-    return data.replace(b"\r\n", b"\n")
-
-
-def read_dir_files(path: str) -> list[bytes]:
-    out = []
-    for name in sorted(os.listdir(path)):
-        with open(os.path.join(path, name), "rb") as f:
-            out.append(f.read())
-    return out
 
 
 @unittest.skipUnless(shutil.which("curl"), "Debian's curl is not installed")

@@ -20,7 +20,7 @@ import time
 import unittest
 
 from poplar_fixture import (SAMPLE_MESSAGES, PoplarTestCase, PopClient, ReplyReader, TestCA,
-                            TIMEOUT, wire_bytes)
+                            TIMEOUT, as_lf, read_dir_files, wire_bytes)
 
 # A client tool does a whole session (or fails a handshake) well within this.
 CLIENT_TIMEOUT = 3 * TIMEOUT
@@ -43,19 +43,6 @@ def verifying_context() -> ssl.SSLContext:
 def dot_stuffed(wire: bytes) -> bytes:
     """A message as RETR sends it between its status line and terminator."""
     return re.sub(rb"(?m)^\.", b"..", wire)
-
-
-def as_lf(data: bytes) -> bytes:
-    """What a client that stores mail with LF line ends should have written."""
-    return data.replace(b"\r\n", b"\n")
-
-
-def read_dir_files(path: str) -> list[bytes]:
-    out = []
-    for name in sorted(os.listdir(path)):
-        with open(os.path.join(path, name), "rb") as f:
-            out.append(f.read())
-    return out
 
 
 def wait_for_lines(log, pattern: str, count: int, start: int = 0):
