@@ -16,7 +16,7 @@ namespace {
 // Raw octets read per next(). Each can at most double on the wire (a bare LF
 // becomes CRLF, a '.' opening a line gets a second one; never both for one
 // octet), and the terminator adds at most 5: the chunk fits max_body_chunk.
-constexpr std::size_t raw_chunk = 32 * 1024;
+constexpr std::size_t raw_chunk = body_raw_chunk;
 constexpr std::string_view terminator = ".\r\n";  // RFC 1939 section 3
 static_assert(2 * raw_chunk + 2 + terminator.size() <= max_body_chunk);
 
