@@ -7,6 +7,7 @@
 #include "net/connection_registry.hpp"
 #include "net/log.hpp"
 #include "net/login.hpp"
+#include "protocol/body_source.hpp"
 #include "protocol/reply.hpp"
 
 #include <asio/co_spawn.hpp>
@@ -24,8 +25,14 @@ namespace poplar::net {
 namespace {
 
 // Replies are gathered and written in one write per pipelined batch; past this
-// size they are written at once, so output is never queued without bound.
-constexpr std::size_t flush_threshold = 64 * 1024;
+// size they are written at once, so output is never queued without bound. As
+// large as a body chunk: a RETR of 5 MiB is then about 20 writes.
+constexpr std::size_t flush_threshold = protocol::body_raw_chunk;
+
+// The reply buffer keeps up to this much room between batches (a small
+// session's replies fit); what a large RETR grew it to is given back before
+// the connection waits for its next command, so an idle session stays small.
+constexpr std::size_t idle_reply_capacity = 16 * 1024;
 
 // RFC 1939 section 7: the APOP timestamp is unique per greeting.
 std::string make_apop_timestamp(const std::string& hostname) {
@@ -368,6 +375,9 @@ asio::awaitable<void> Connection::serve() {
         }
         if (!co_await flush()) {
             co_return;
+        }
+        if (pending_.capacity() > idle_reply_capacity) {
+            pending_ = std::string();
         }
         // A cancel that raced with a completed read would be lost: look at
         // the flags before every read instead of trusting the cancel alone.

@@ -82,7 +82,10 @@ private:
     protocol::Session session_;
     protocol::LineFramer framer_;
     std::string pending_;  // replies not yet written: one write per batch
-    std::array<char, 16 * 1024> read_buffer_{};
+    // Every connection holds this while it idles, so it is small: a POP3
+    // command is at most 255 octets (RFC 2449 section 4) and a pipelined
+    // batch of 64 fits; a longer SASL line just takes more than one read.
+    std::array<char, 2 * 1024> read_buffer_{};
     asio::steady_timer timer_;
     std::chrono::steady_clock::time_point connected_at_;
     std::chrono::steady_clock::time_point deadline_;

@@ -12,6 +12,8 @@
 #include <asio/this_coro.hpp>
 
 #include <chrono>
+#include <filesystem>
+#include <optional>
 
 namespace poplar::net {
 namespace {
@@ -60,16 +62,42 @@ std::optional<unsigned> user_expire_days(const auth::UserInfo& user, const Runti
     return days;
 }
 
+// What the blocking half of a login found: the passdb's answer and, when it
+// said yes and the user's mail path expands, the opened mailbox.
+struct VerifiedAndOpened {
+    auth::VerifyResult verified;
+    std::optional<std::filesystem::path> path;
+    store::OpenResult opened;
+};
+
+// Runs on the pool, as one hand-off: the passdb check and the mailbox open
+// both may block (a passwd-file re-read, a hash, a Maildir scan), and one trip
+// to the pool and back costs a login less than two. The password is wiped as
+// soon as it is checked, before the mailbox is opened.
+VerifiedAndOpened verify_and_open(auth::Credentials& credentials, const Runtime& runtime) {
+    VerifiedAndOpened result{verify(credentials, runtime), std::nullopt, {}};
+    if (auto* password = std::get_if<auth::PasswordCredentials>(&credentials)) {
+        auth::wipe(password->password);
+    }
+    if (result.verified.status != auth::VerifyStatus::ok) {
+        return result;
+    }
+    const auth::UserInfo& user = result.verified.user;
+    result.path = store::expand_mail_path(runtime.config.mail_path, user.name, user.home);
+    if (result.path) {
+        result.opened = store::open_maildir(*result.path, store::maildir_owner(user.uid, user.gid));
+    }
+    return result;
+}
+
 } // namespace
 
 asio::awaitable<protocol::LoginResult> perform_login(auth::Credentials credentials, const Runtime& runtime,
                                                      asio::thread_pool& pool, const std::string& client_ip) {
     const std::string shown_user = protocol::sanitize_for_log(auth::user_of(credentials));
-    auth::VerifyResult verified =
-        co_await run_blocking(pool, [&] { return verify(credentials, runtime); });
-    if (auto* password = std::get_if<auth::PasswordCredentials>(&credentials)) {
-        auth::wipe(password->password);
-    }
+    VerifiedAndOpened done = co_await run_blocking(pool, [&] { return verify_and_open(credentials, runtime); });
+    const auth::VerifyResult& verified = done.verified;
+    store::OpenResult& opened = done.opened;
 
     protocol::LoginResult result;
     if (verified.status != auth::VerifyStatus::ok) {
@@ -80,15 +108,11 @@ asio::awaitable<protocol::LoginResult> perform_login(auth::Credentials credentia
         result.status = temporary ? protocol::LoginStatus::temporary_failure : protocol::LoginStatus::bad_credentials;
         co_return result;
     }
-
-    const auto path = store::expand_mail_path(runtime.config.mail_path, verified.user.name, verified.user.home);
-    if (!path) {
+    if (!done.path) {
         log("login failed user={} ip={} reason=unusable-mail-path", shown_user, client_ip);
         result.status = protocol::LoginStatus::permanent_failure;
         co_return result;
     }
-    const auto owner = store::maildir_owner(verified.user.uid, verified.user.gid);
-    store::OpenResult opened = co_await run_blocking(pool, [&] { return store::open_maildir(*path, owner); });
     result.status = to_login_status(opened.status);
     if (opened.status != store::OpenStatus::ok) {
         log("login failed user={} ip={} reason={} detail={}", shown_user, client_ip,

@@ -16,7 +16,10 @@ namespace {
 // Raw octets read per next(). Each can at most double on the wire (a bare LF
 // becomes CRLF, a '.' opening a line gets a second one; never both for one
 // octet), and the terminator adds at most 5: the chunk fits max_body_chunk.
-constexpr std::size_t raw_chunk = 32 * 1024;
+constexpr std::size_t raw_chunk = body_raw_chunk;
+// TOP needs the header and a few lines, and stops reading then: smaller reads,
+// so that TOP 0 of a large message does not read 256 KiB of it.
+constexpr std::size_t top_raw_chunk = 32 * 1024;
 constexpr std::string_view terminator = ".\r\n";  // RFC 1939 section 3
 static_assert(2 * raw_chunk + 2 + terminator.size() <= max_body_chunk);
 
@@ -25,7 +28,8 @@ public:
     MessageBody(std::unique_ptr<store::ByteSource> raw, std::optional<std::uint64_t> top_lines,
                 bool downgrade_headers)
         : raw_(std::move(raw)),
-          chunk_(std::make_unique_for_overwrite<char[]>(raw_chunk)),
+          chunk_size_(top_lines ? top_raw_chunk : raw_chunk),
+          chunk_(std::make_unique_for_overwrite<char[]>(chunk_size_)),
           part_(top_lines ? Part::headers : Part::whole),
           top_lines_(top_lines.value_or(0)),
           header_pending_(downgrade_headers) {}
@@ -40,7 +44,7 @@ public:
         }
         std::string_view in;
         if (prefix_at_ < prefix_.size()) {
-            in = std::string_view(prefix_).substr(prefix_at_, raw_chunk);
+            in = std::string_view(prefix_).substr(prefix_at_, chunk_size_);
             prefix_at_ += in.size();
         } else {
             prefix_ = std::string();  // the header is out: free it
@@ -78,8 +82,8 @@ private:
         if (raw_done_) {
             return 0;
         }
-        const std::size_t n = raw_->read(std::span<char>(chunk_.get(), raw_chunk));
-        if (n > raw_chunk) {
+        const std::size_t n = raw_->read(std::span<char>(chunk_.get(), chunk_size_));
+        if (n > chunk_size_) {
             throw std::logic_error("ByteSource::read returned more than it was asked for");
         }
         raw_done_ = n == 0;
@@ -173,6 +177,7 @@ private:
     }
 
     std::unique_ptr<store::ByteSource> raw_;
+    std::size_t chunk_size_;  // raw octets per read: at most raw_chunk
     std::unique_ptr<char[]> chunk_;
     std::string prefix_;  // the header block as it is sent, then what followed it in its read
     std::size_t prefix_at_ = 0;

@@ -77,10 +77,16 @@ bool make_directories(const std::filesystem::path& path, mode_t mode) {
 }
 
 // Opens the Maildir itself. Its path comes from the administrator's config and
-// may go through symlinks (a moved spool).
+// may go through symlinks (a moved spool). It exists at nearly every login, so
+// it is opened first and created only when missing: no mkdir that fails.
 UniqueFd open_maildir_root(const std::filesystem::path& dir, const std::optional<MaildirOwner>& owner) {
-    const bool created = make_directories(dir, maildir_mode);
-    UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    const auto open_dir = [&] { return UniqueFd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)); };
+    UniqueFd fd = open_dir();
+    bool created = false;
+    if (!fd.valid() && errno == ENOENT) {
+        created = make_directories(dir, maildir_mode);
+        fd = open_dir();
+    }
     if (!fd.valid()) {
         throw_errno("open", dir);
     }
@@ -93,12 +99,18 @@ UniqueFd open_maildir_root(const std::filesystem::path& dir, const std::optional
 // Opens (creating if missing) cur/, new/ or tmp/. Never through a symlink:
 // the Maildir may belong to the mail user, who must not be able to point
 // poplar (running as root) at another directory to read or delete in.
+// Opened first, created only when missing, as open_maildir_root.
 UniqueFd open_subdirectory(int dir_fd, const char* name, const std::optional<MaildirOwner>& owner) {
-    const bool created = ::mkdirat(dir_fd, name, maildir_mode) == 0;
-    if (!created && errno != EEXIST) {
-        throw_errno("create", name);
+    const auto open_dir = [&] { return UniqueFd(::openat(dir_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)); };
+    UniqueFd fd = open_dir();
+    bool created = false;
+    if (!fd.valid() && errno == ENOENT) {
+        created = ::mkdirat(dir_fd, name, maildir_mode) == 0;
+        if (!created && errno != EEXIST) {  // EEXIST: another process made it meanwhile
+            throw_errno("create", name);
+        }
+        fd = open_dir();
     }
-    UniqueFd fd(::openat(dir_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
     if (!fd.valid()) {
         throw_errno("open", name);
     }
