@@ -2,6 +2,7 @@
 #include "store/courier_sizelist.hpp"
 
 #include "store/record_file.hpp"
+#include "store/text_lines.hpp"
 
 #include <cstdint>
 #include <optional>
@@ -60,13 +61,12 @@ UidlFileSummary parse_courier_sizelist(std::string_view text, const OnUidl& on_u
 
     std::string uidl;
     while (!text.empty()) {
-        newline = text.find('\n');
-        if (newline == std::string_view::npos) {
+        const auto next = take_complete_line(text);
+        if (!next) {
             ++summary.skipped;  // cut short
             break;
         }
-        std::string_view line = text.substr(0, newline);
-        text.remove_prefix(newline + 1);
+        const std::string_view line = *next;
 
         const std::size_t last = line.rfind(' ');
         const std::size_t middle = last == std::string_view::npos || last == 0 ? std::string_view::npos

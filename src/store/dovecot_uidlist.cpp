@@ -2,6 +2,7 @@
 #include "store/dovecot_uidlist.hpp"
 
 #include "store/record_file.hpp"
+#include "store/text_lines.hpp"
 
 #include <cstdint>
 #include <limits>
@@ -86,13 +87,12 @@ UidlFileSummary parse_dovecot_uidlist(std::string_view text, const OnUidl& on_ui
     std::uint64_t previous_uid = 0;
     std::string uidl;
     while (!text.empty()) {
-        newline = text.find('\n');
-        if (newline == std::string_view::npos) {
+        const auto next = take_complete_line(text);
+        if (!next) {
             ++summary.skipped;  // cut short
             break;
         }
-        std::string_view line = text.substr(0, newline);
-        text.remove_prefix(newline + 1);
+        const std::string_view line = *next;
 
         std::size_t digits = 0;
         while (digits < line.size() && line[digits] >= '0' && line[digits] <= '9') {

@@ -2,6 +2,7 @@
 #include "store/uidl_record.hpp"
 
 #include "store/record_file.hpp"
+#include "store/text_lines.hpp"
 #include "store/uidl.hpp"
 
 namespace poplar::store {
@@ -10,13 +11,12 @@ UidlFileSummary parse_uidl_record(std::string_view text, const OnUidl& on_uidl) 
     UidlFileSummary summary;
     summary.header_ok = true;  // no header
     while (!text.empty()) {
-        const std::size_t newline = text.find('\n');
-        if (newline == std::string_view::npos) {
+        const auto next = take_complete_line(text);
+        if (!next) {
             ++summary.skipped;  // cut short
             break;
         }
-        const std::string_view line = text.substr(0, newline);
-        text.remove_prefix(newline + 1);
+        const std::string_view line = *next;
         const std::size_t space = line.find(' ');
         const std::string_view base = line.substr(0, space);
         const std::string_view uidl = space == std::string_view::npos ? std::string_view{} : line.substr(space + 1);
