@@ -23,7 +23,7 @@ build: deps
 
 # The test build: warnings are errors, ASan and UBSan on.
 build-test: deps
-	cmake -S . -B build/test -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPOPLAR_SANITIZE=ON -DPOPLAR_WERROR=ON
+	cmake -S . -B build/test -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPOPLAR_SANITIZE=ON -DPOPLAR_WERROR=ON -DPOPLAR_FAULT_POINTS=ON
 	cmake --build build/test -j $(JOBS)
 
 # The libFuzzer targets (docs/fuzzing.md): clang, ASan and UBSan.

@@ -1,4 +1,5 @@
 // Editing the passwd-file (see passwd_edit.hpp).
+#include "common/fault_point.hpp"
 #include "auth/passwd_edit.hpp"
 
 #include <fmt/format.h>
@@ -210,7 +211,10 @@ void edit_passwd_file(const std::filesystem::path& path, bool create, const std:
     PasswdText text(old_text.value_or(""));
     edit(text);
 
-    const std::filesystem::path temp = path.string() + fmt::format(".tmp.{}", ::getpid());
+    // One fixed name, safe under the lock: a copy left by a killed edit is
+    // removed by the next one instead of piling up beside the file.
+    const std::filesystem::path temp = path.string() + ".tmp";
+    ::unlink(temp.c_str());
     {
         Fd out(::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
         if (out.get() < 0) io_error("create", temp);
@@ -223,6 +227,7 @@ void edit_passwd_file(const std::filesystem::path& path, bool create, const std:
             }
             write_all(out.get(), text.text(), temp);
             if (::fsync(out.get()) != 0) io_error("fsync", temp);
+            fault_point("passwd.rewrite.before_rename");
         } catch (...) {
             ::unlink(temp.c_str());
             throw;
@@ -234,6 +239,7 @@ void edit_passwd_file(const std::filesystem::path& path, bool create, const std:
         errno = saved;
         io_error("replace", path);
     }
+    fault_point("passwd.rewrite.after_rename");
     // The rename is durable only once the folder is on disk too.
     const auto folder = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
     Fd dir(::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));

@@ -1,4 +1,5 @@
 // Maildir delivery (see maildir_delivery.hpp).
+#include "common/fault_point.hpp"
 #include "store/maildir_delivery.hpp"
 
 #include <fmt/format.h>
@@ -174,6 +175,7 @@ DeliveryResult MaildirDelivery::finish() {
         rest.remove_prefix(static_cast<std::size_t>(n));
     }
     buffer_.clear();
+    fault_point("deliver.before_fsync");
     // The data must be on disk before its name is in new/: after a crash a
     // reader may find it, and must find all of it.
     if (error_ == 0 && ::fsync(file_.get()) != 0) fail(errno, "fsync the message");
@@ -188,6 +190,7 @@ DeliveryResult MaildirDelivery::finish() {
         return result;
     }
     moved_ = true;
+    fault_point("deliver.after_link");
     ::unlinkat(folders_->tmp.get(), tmp_name_.c_str(), 0);
     // And the new name must be on disk before the sender is told "delivered".
     if (::fsync(folders_->fresh.get()) != 0) {

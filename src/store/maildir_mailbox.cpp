@@ -1,4 +1,5 @@
 // The open Maildir (see maildir_mailbox.hpp).
+#include "common/fault_point.hpp"
 #include "store/maildir_mailbox.hpp"
 
 #include "store/file_source.hpp"
@@ -149,6 +150,7 @@ UpdateResult MaildirMailbox::remove(std::span<const StoreId> ids) {
             if (error == 0 || error == ENOENT) {
                 locations_[*index].present = false;
                 ++result.removed;
+                fault_point("maildir.update.after_unlink");
             } else {
                 result.failed.push_back(id);
             }

@@ -1,4 +1,5 @@
 // poplar's small files in a Maildir (see record_file.hpp).
+#include "common/fault_point.hpp"
 #include "store/record_file.hpp"
 
 #include "store/unique_fd.hpp"
@@ -152,6 +153,7 @@ std::error_code replace_file(int dir_fd, const std::string& name, std::string_vi
         error = last_error();
     }
     fd.reset();
+    fault_point("record.replace.before_rename");
     if (!error && ::renameat(dir_fd, temp.c_str(), dir_fd, name.c_str()) != 0) {
         error = last_error();
     }
